@@ -1,0 +1,7 @@
+/**
+ * The KMP backend plugin.
+ *
+ * @packageDocumentation
+ */
+
+export { kmpPlugin as default } from './plugin';

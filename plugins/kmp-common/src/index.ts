@@ -1,0 +1,9 @@
+/**
+ * Domain model, permissions and constants shared by the KMP plugins.
+ *
+ * @packageDocumentation
+ */
+
+export * from './model';
+export * from './annotations';
+export * from './permissions';

@@ -1,0 +1,6 @@
+export * from './common';
+export * from './cluster';
+export * from './environmentGroup';
+export * from './profile';
+export * from './persona';
+export * from './audit';

@@ -1,0 +1,7 @@
+/**
+ * Extension points and service contracts of the KMP backend.
+ *
+ * @packageDocumentation
+ */
+
+export * from './auditSinks';

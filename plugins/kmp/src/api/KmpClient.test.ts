@@ -1,0 +1,71 @@
+import { MockFetchApi, registerMswTestHooks } from '@backstage/test-utils';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { KmpClient } from './KmpClient';
+
+const baseUrl = 'http://backstage.test/api/kmp';
+
+describe('KmpClient', () => {
+  const server = setupServer();
+  registerMswTestHooks(server);
+
+  const client = new KmpClient({
+    discoveryApi: { getBaseUrl: async () => baseUrl },
+    fetchApi: new MockFetchApi({ injectIdentityAuth: { token: 'user-token' } }),
+  });
+
+  it('lists environment groups with the caller token', async () => {
+    server.use(
+      http.get(`${baseUrl}/environment-groups`, ({ request }) => {
+        if (request.headers.get('authorization') !== 'Bearer user-token') {
+          return HttpResponse.json({}, { status: 401 });
+        }
+        return HttpResponse.json({
+          items: [{ name: 'a', environment: 'edge', owner: 'group:default/x' }],
+        });
+      }),
+    );
+    await expect(client.listEnvironmentGroups()).resolves.toEqual({
+      items: [{ name: 'a', environment: 'edge', owner: 'group:default/x' }],
+    });
+  });
+
+  it('turns backend errors into ResponseErrors carrying the backend message', async () => {
+    server.use(
+      http.get(`${baseUrl}/environment-groups`, () =>
+        HttpResponse.json(
+          {
+            error: {
+              name: 'NotAllowedError',
+              message: 'not allowed to kmp.environment-group.read',
+            },
+            response: { statusCode: 403 },
+          },
+          { status: 403 },
+        ),
+      ),
+    );
+    await expect(client.listEnvironmentGroups()).rejects.toMatchObject({
+      name: 'ResponseError',
+      statusCode: 403,
+      body: {
+        error: { message: 'not allowed to kmp.environment-group.read' },
+      },
+    });
+  });
+
+  it('reads an unavailable health status as data, not as an error', async () => {
+    server.use(
+      http.get(`${baseUrl}/health`, () =>
+        HttpResponse.json(
+          { status: 'unavailable', database: 'unavailable' },
+          { status: 503 },
+        ),
+      ),
+    );
+    await expect(client.getHealth()).resolves.toEqual({
+      status: 'unavailable',
+      database: 'unavailable',
+    });
+  });
+});

@@ -1,0 +1,2 @@
+export * from './KmpApi';
+export * from './KmpClient';

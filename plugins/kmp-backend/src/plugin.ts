@@ -1,3 +1,4 @@
+import { MiddlewareFactory } from '@backstage/backend-defaults/rootHttpRouter';
 import {
   coreServices,
   createBackendPlugin,
@@ -8,9 +9,10 @@ import {
   kmpAuditSinksExtensionPoint,
 } from '@kmp/plugin-kmp-node';
 import { migrateDatabase } from './database/migrateDatabase';
-import { readEnvironmentGroupsConfig } from './registry/config';
-import { EnvironmentGroupStore } from './registry/EnvironmentGroupStore';
-import { createRouter } from './router';
+import { setupHealth } from './health/setupHealth';
+import { setupRegistry } from './registry/setupRegistry';
+import { createKmpApiRouter } from './schema/router';
+import { KmpDomainContext } from './types';
 
 /**
  * The KMP backend plugin: cluster registry, access broker, audit trail and
@@ -42,47 +44,42 @@ export const kmpPlugin = createBackendPlugin({
         database: coreServices.database,
         httpAuth: coreServices.httpAuth,
         httpRouter: coreServices.httpRouter,
+        auth: coreServices.auth,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
+        scheduler: coreServices.scheduler,
+        discovery: coreServices.discovery,
       },
-      async init({
-        config,
-        logger,
-        database,
-        httpAuth,
-        httpRouter,
-        permissions,
-        permissionsRegistry,
-      }) {
-        // Validate configuration before touching anything else, so that a
-        // broken config fails start-up with one line naming the key.
-        const environmentGroupsConfig = readEnvironmentGroupsConfig(config);
-
+      async init(deps) {
+        const { config, logger, database, httpRouter, permissionsRegistry } =
+          deps;
         const db = await migrateDatabase(database);
-        const environmentGroups = EnvironmentGroupStore.create({ db });
-        await environmentGroups.syncFromConfig(environmentGroupsConfig);
+        const router = createKmpApiRouter();
+        const ctx: KmpDomainContext = { ...deps, db, router };
 
         permissionsRegistry.addPermissions(kmpPermissions);
 
-        httpRouter.use(
-          await createRouter({
-            config,
-            logger,
-            httpAuth,
-            permissions,
-            db,
-            environmentGroups,
+        // Domains in dependency order; each validates its own config first,
+        // so a broken config fails start-up with one line naming the key.
+        setupHealth(ctx);
+        await setupRegistry(ctx);
+
+        // KMP answers errors with name and message only, never a stack
+        // trace, even when the backend runs in development mode.
+        router.use(
+          MiddlewareFactory.create({ config, logger }).error({
+            showStackTraces: false,
           }),
         );
+        httpRouter.use(router);
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
         httpRouter.addAuthPolicy({
           path: '/openapi.json',
           allow: 'unauthenticated',
         });
         logger.info(
-          `KMP backend ready with ${
-            environmentGroupsConfig.length
-          } configured environment group(s); audit sink kinds: ${
+          `KMP backend ready; audit sink kinds: ${
             [...auditSinkFactories.keys()].join(', ') || 'none'
           }`,
         );

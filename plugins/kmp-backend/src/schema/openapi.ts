@@ -4,6 +4,9 @@
  * mounted on a router created from it, so a request that does not match it is
  * rejected with a 400 before a handler runs.
  */
+import { healthPaths, healthSchemas } from '../health/openapi';
+import { registryPaths, registrySchemas } from '../registry/openapi';
+
 export const spec = {
   openapi: '3.1.0',
   info: {
@@ -55,88 +58,15 @@ export const spec = {
         },
         required: ['error', 'response'],
       },
-      Health: {
-        type: 'object',
-        properties: {
-          status: { type: 'string', enum: ['ok', 'unavailable'] },
-          database: { type: 'string', enum: ['ok', 'unavailable'] },
-        },
-        required: ['status', 'database'],
-      },
-      Environment: {
-        type: 'string',
-        enum: ['production', 'non-production', 'edge'],
-      },
-      EnvironmentGroup: {
-        type: 'object',
-        properties: {
-          name: { type: 'string' },
-          title: { type: 'string' },
-          description: { type: 'string' },
-          environment: { $ref: '#/components/schemas/Environment' },
-          owner: { type: 'string' },
-        },
-        required: ['name', 'environment', 'owner'],
-      },
+      ...healthSchemas,
+      ...registrySchemas,
     },
     securitySchemes: {
       JWT: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
     },
   },
   paths: {
-    '/health': {
-      get: {
-        operationId: 'GetHealth',
-        description:
-          'Liveness and database reachability. Unauthenticated so that load balancers can probe it; reveals nothing but status.',
-        responses: {
-          '200': {
-            description: 'The plugin is serving and its database answers.',
-            content: {
-              'application/json': {
-                schema: { $ref: '#/components/schemas/Health' },
-              },
-            },
-          },
-          '503': {
-            description: 'The database does not answer.',
-            content: {
-              'application/json': {
-                schema: { $ref: '#/components/schemas/Health' },
-              },
-            },
-          },
-        },
-      },
-    },
-    '/environment-groups': {
-      get: {
-        operationId: 'ListEnvironmentGroups',
-        description: 'Lists the environment groups of the fleet.',
-        security: [{}, { JWT: [] }],
-        responses: {
-          '200': {
-            description: 'The environment groups, ordered by name.',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: {
-                    items: {
-                      type: 'array',
-                      items: {
-                        $ref: '#/components/schemas/EnvironmentGroup',
-                      },
-                    },
-                  },
-                  required: ['items'],
-                },
-              },
-            },
-          },
-          default: { $ref: '#/components/responses/ErrorResponse' },
-        },
-      },
-    },
+    ...healthPaths,
+    ...registryPaths,
   },
 } as const;

@@ -1,22 +1,19 @@
-import {
-  HttpAuthService,
-  PermissionsService,
-} from '@backstage/backend-plugin-api';
 import { NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { kmpEnvironmentGroupReadPermission } from '@kmp/plugin-kmp-common';
-import { KmpApiRouter } from '../schema/router';
+import { KmpDomainContext } from '../types';
+import { readEnvironmentGroupsConfig } from './config';
 import { EnvironmentGroupStore } from './EnvironmentGroupStore';
 
-export function mountRegistryRoutes(
-  router: KmpApiRouter,
-  deps: {
-    httpAuth: HttpAuthService;
-    permissions: PermissionsService;
-    environmentGroups: EnvironmentGroupStore;
-  },
-) {
-  const { httpAuth, permissions, environmentGroups } = deps;
+/**
+ * The cluster registry: environment groups, clusters, profiles.
+ */
+export async function setupRegistry(ctx: KmpDomainContext) {
+  const { config, db, router, httpAuth, permissions } = ctx;
+
+  const environmentGroupsConfig = readEnvironmentGroupsConfig(config);
+  const environmentGroups = EnvironmentGroupStore.create({ db });
+  await environmentGroups.syncFromConfig(environmentGroupsConfig);
 
   router.get('/environment-groups', async (req, res) => {
     const credentials = await httpAuth.credentials(req, {
@@ -33,4 +30,6 @@ export function mountRegistryRoutes(
     }
     res.json({ items: await environmentGroups.list() });
   });
+
+  return { environmentGroups };
 }

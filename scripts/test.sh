@@ -57,7 +57,7 @@ phase bootstrap kmp_bootstrap
 phase postgres kmp_postgres_start
 phase typecheck bash -c "cd '$KMP_ROOT' && yarn tsc"
 phase lint bash -c "cd '$KMP_ROOT' && yarn backstage-cli repo lint"
-phase prettier bash -c "cd '$KMP_ROOT' && yarn prettier --check --log-level warn ."
+phase prettier bash -c "cd '$KMP_ROOT' && yarn prettier --check --loglevel warn ."
 
 # The suite phase is reported by its tests, not as a check of its own.
 suite_start=$(date +%s)

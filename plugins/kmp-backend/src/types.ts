@@ -4,6 +4,7 @@ import {
   DiscoveryService,
   HttpAuthService,
   LoggerService,
+  PermissionsRegistryService,
   PermissionsService,
   RootConfigService,
   SchedulerService,
@@ -25,6 +26,7 @@ export interface KmpDomainContext {
   httpAuth: HttpAuthService;
   auth: AuthService;
   permissions: PermissionsService;
+  permissionsRegistry: PermissionsRegistryService;
   auditor: AuditorService;
   scheduler: SchedulerService;
   discovery: DiscoveryService;

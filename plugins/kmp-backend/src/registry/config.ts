@@ -1,6 +1,8 @@
 import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import {
+  clusterProfileSchema,
+  clusterRegistrationSchema,
   EnvironmentGroup,
   environmentGroupSchema,
 } from '@kmp/plugin-kmp-common';
@@ -44,4 +46,55 @@ export function readEnvironmentGroupsConfig(
     seen.add(group.name);
   });
   return parsed.data;
+}
+
+/** Settings of the registry's refresh loop. */
+export interface RefreshSettings {
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  concurrency: number;
+  unreachableAfter: number;
+}
+
+const refreshSchema = z
+  .object({
+    intervalSeconds: z.number().int().min(1).max(86400).default(30),
+    timeoutSeconds: z.number().min(0.5).max(300).default(10),
+    concurrency: z.number().int().min(1).max(256).default(16),
+    unreachableAfter: z.number().int().min(1).max(100).default(2),
+  })
+  .strict();
+
+const configuredClusterSchema = clusterRegistrationSchema;
+
+/**
+ * Reads `kmp.registry.*`, `kmp.profiles` and `kmp.clusters`, throwing an
+ * InputError naming the key at the first problem.
+ */
+export function readRegistryConfig(config: Config) {
+  const parse = <T extends z.ZodType>(
+    key: string,
+    schema: T,
+    fallback: unknown,
+  ) => {
+    const result = schema.safeParse(config.getOptional(key) ?? fallback);
+    if (!result.success) {
+      throw new InputError(describeConfigIssue(key, result.error));
+    }
+    return result.data as z.infer<T>;
+  };
+  const refresh: RefreshSettings = parse(
+    'kmp.registry.refresh',
+    refreshSchema,
+    {},
+  );
+  const profiles = parse(
+    'kmp.profiles',
+    z.array(clusterProfileSchema.strict()),
+    [],
+  );
+  const clusters = parse('kmp.clusters', z.array(configuredClusterSchema), []);
+  const encryptionKey = config.getOptionalString('kmp.registry.encryptionKey');
+  const publicBrokerUrl = config.getOptionalString('kmp.broker.externalUrl');
+  return { refresh, profiles, clusters, encryptionKey, publicBrokerUrl };
 }

@@ -1,35 +1,337 @@
-import { NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { kmpEnvironmentGroupReadPermission } from '@kmp/plugin-kmp-common';
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError } from '@backstage/errors';
+import {
+  AuthorizeResult,
+  BasicPermission,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
+import {
+  clusterRegistrationSchema,
+  clusterSchema,
+  clusterUpdateSchema,
+  KMP_CLUSTER_RESOURCE_TYPE,
+  kmpClusterDecommissionPermission,
+  kmpClusterReadPermission,
+  kmpClusterRegisterPermission,
+  kmpClusterUpdatePermission,
+  kmpEnvironmentGroupReadPermission,
+} from '@kmp/plugin-kmp-common';
+import { createConditionTransformer } from '@backstage/plugin-permission-node';
+import { z } from 'zod';
 import { KmpDomainContext } from '../types';
-import { readEnvironmentGroupsConfig } from './config';
+import { actorOf, ClusterRegistry } from './ClusterRegistry';
+import {
+  clusterPermissionResourceRef,
+  clusterPermissionRules,
+  ClusterQuery,
+} from './clusterPermissions';
+import { ClusterStore, ClusterOrderField } from './ClusterStore';
+import { ClusterUrlPolicy } from './ClusterUrlPolicy';
+import {
+  describeConfigIssue,
+  readEnvironmentGroupsConfig,
+  readRegistryConfig,
+} from './config';
+import { CredentialCipher } from './CredentialCipher';
 import { EnvironmentGroupStore } from './EnvironmentGroupStore';
+import { readKubeconfigContext } from './kubeconfig';
+import { ProfileStore } from './ProfileStore';
+
+function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    throw new InputError(
+      describeConfigIssue('body', result.error).replace(
+        'Invalid configuration at ',
+        'Invalid request ',
+      ),
+    );
+  }
+  return result.data;
+}
+
+const importSchema = z
+  .object({
+    kubeconfig: z
+      .string()
+      .min(1)
+      .max(1024 * 1024),
+    context: z.string().min(1).optional(),
+    cluster: clusterSchema
+      .omit({
+        apiServerUrl: true,
+        connectivity: true,
+        lifecycleState: true,
+        kubernetesVersion: true,
+        environment: true,
+      })
+      .strict(),
+  })
+  .strict();
+
+function asArray(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value.map(String) : String(value).split(',');
+}
 
 /**
- * The cluster registry: environment groups, clusters, profiles.
+ * The cluster registry: environment groups, profiles, clusters, their
+ * refresh loop, and the REST API over them.
  */
 export async function setupRegistry(ctx: KmpDomainContext) {
-  const { config, db, router, httpAuth, permissions } = ctx;
+  const {
+    config,
+    db,
+    router,
+    httpAuth,
+    permissions,
+    logger,
+    auditor,
+    scheduler,
+  } = ctx;
 
   const environmentGroupsConfig = readEnvironmentGroupsConfig(config);
-  const environmentGroups = EnvironmentGroupStore.create({ db });
-  await environmentGroups.syncFromConfig(environmentGroupsConfig);
+  const registryConfig = readRegistryConfig(config);
+  const policy = ClusterUrlPolicy.fromConfig(config);
+  const cipher = registryConfig.encryptionKey
+    ? CredentialCipher.create({ secret: registryConfig.encryptionKey })
+    : undefined;
 
-  router.get('/environment-groups', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
+  const environmentGroups = EnvironmentGroupStore.create({ db });
+  const profiles = ProfileStore.create({ db });
+  const clusters = ClusterStore.create({ db });
+  const registry = ClusterRegistry.create({
+    store: clusters,
+    groups: environmentGroups,
+    profiles,
+    policy,
+    cipher,
+    refresh: registryConfig.refresh,
+    logger,
+    auditor,
+  });
+
+  await environmentGroups.syncFromConfig(environmentGroupsConfig);
+  await profiles.syncFromConfig(registryConfig.profiles);
+  await registry.syncFromConfig(registryConfig.clusters);
+  await registry.scheduleRefresh(scheduler);
+
+  ctx.permissionsRegistry.addResourceType({
+    resourceRef: clusterPermissionResourceRef,
+    permissions: [
+      kmpClusterReadPermission,
+      kmpClusterUpdatePermission,
+      kmpClusterDecommissionPermission,
+    ],
+    rules: Object.values(clusterPermissionRules),
+    getResources: async refs => Promise.all(refs.map(ref => clusters.get(ref))),
+  });
+
+  const toClusterQuery = createConditionTransformer<ClusterQuery>(
+    ctx.permissionsRegistry.getPermissionRuleset(clusterPermissionResourceRef),
+  );
+
+  const authorizeBasic = async (
+    credentials: BackstageCredentials,
+    permission: BasicPermission,
+  ) => {
+    const [decision] = await permissions.authorize([{ permission }], {
+      credentials,
     });
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(`not allowed to ${permission.name}`);
+    }
+  };
+  const authorizeCluster = async (
+    credentials: BackstageCredentials,
+    permission: ResourcePermission<typeof KMP_CLUSTER_RESOURCE_TYPE>,
+    name: string,
+  ) => {
     const [decision] = await permissions.authorize(
-      [{ permission: kmpEnvironmentGroupReadPermission }],
+      [{ permission, resourceRef: name }],
       { credentials },
     );
     if (decision.result !== AuthorizeResult.ALLOW) {
       throw new NotAllowedError(
-        `not allowed to ${kmpEnvironmentGroupReadPermission.name}`,
+        `not allowed to ${permission.name} on cluster '${name}'`,
       );
     }
+  };
+  const callerOf = (req: Parameters<typeof httpAuth.credentials>[0]) =>
+    httpAuth.credentials(req, { allow: ['user', 'service'] });
+  const audit = async (
+    credentials: BackstageCredentials,
+    eventId: string,
+    meta: Record<string, unknown>,
+    fn: () => Promise<unknown>,
+  ) => {
+    const event = await auditor.createEvent({
+      eventId,
+      severityLevel: 'medium',
+      meta: { ...meta, actor: actorOf(credentials) },
+    });
+    try {
+      const result = await fn();
+      await event.success();
+      return result;
+    } catch (error) {
+      await event.fail({ error: error as Error });
+      throw error;
+    }
+  };
+
+  router.get('/environment-groups', async (req, res) => {
+    await authorizeBasic(
+      await callerOf(req),
+      kmpEnvironmentGroupReadPermission,
+    );
     res.json({ items: await environmentGroups.list() });
   });
 
-  return { environmentGroups };
+  router.get('/profiles', async (req, res) => {
+    await authorizeBasic(
+      await callerOf(req),
+      kmpEnvironmentGroupReadPermission,
+    );
+    res.json({ items: await profiles.list() });
+  });
+
+  router.get('/clusters', async (req, res) => {
+    const credentials = await callerOf(req);
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission: kmpClusterReadPermission }],
+      { credentials },
+    );
+    if (decision.result === AuthorizeResult.DENY) {
+      throw new NotAllowedError(
+        `not allowed to ${kmpClusterReadPermission.name}`,
+      );
+    }
+    const q = req.query as Record<string, unknown>;
+    const result = await clusters.list({
+      filter: {
+        environment: asArray(q.environment),
+        environmentGroup: asArray(q.environmentGroup),
+        region: asArray(q.region),
+        profile: asArray(q.profile),
+        lifecycleState: asArray(q.state),
+        connectivity: asArray(q.connectivity),
+        text: q.q ? String(q.q) : undefined,
+        includeDecommissioned: q.includeDecommissioned === 'true',
+      },
+      orderBy: (q.orderBy as ClusterOrderField) ?? 'name',
+      order: (q.order as 'asc' | 'desc') ?? 'asc',
+      limit: q.limit ? Number(q.limit) : 100,
+      offset: q.offset ? Number(q.offset) : 0,
+      criteria:
+        decision.result === AuthorizeResult.CONDITIONAL
+          ? toClusterQuery(decision.conditions)
+          : undefined,
+    });
+    res.json(result);
+  });
+
+  router.get('/clusters/changes', async (req, res) => {
+    // The change feed (read by the catalog module) carries every cluster, so
+    // it needs an unconditional read decision.
+    const credentials = await callerOf(req);
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission: kmpClusterReadPermission }],
+      { credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(
+        `not allowed to ${kmpClusterReadPermission.name} on every cluster`,
+      );
+    }
+    const since = Number(req.query.since ?? 0);
+    const limit = Number(req.query.limit ?? 1000);
+    const items = await clusters.changesSince(since, limit);
+    res.json({
+      items,
+      revision:
+        items.length > 0
+          ? items[items.length - 1].revision
+          : Math.max(since, 0),
+      currentRevision: await clusters.currentRevision(),
+    });
+  });
+
+  router.get('/clusters/:name', async (req, res) => {
+    const { name } = req.params;
+    await authorizeCluster(await callerOf(req), kmpClusterReadPermission, name);
+    res.json(await clusters.getOrThrow(name));
+  });
+
+  router.get('/clusters/:name/history', async (req, res) => {
+    const { name } = req.params;
+    await authorizeCluster(await callerOf(req), kmpClusterReadPermission, name);
+    await clusters.getOrThrow(name);
+    res.json({ items: await clusters.history(name) });
+  });
+
+  router.post('/clusters', async (req, res) => {
+    const credentials = await callerOf(req);
+    await authorizeBasic(credentials, kmpClusterRegisterPermission);
+    const input = parseBody(clusterRegistrationSchema, req.body);
+    const cluster = await audit(
+      credentials,
+      'cluster-register',
+      { cluster: input.name },
+      () => registry.register(input, actorOf(credentials)),
+    );
+    res.status(201).json(cluster);
+  });
+
+  router.post('/clusters/import-kubeconfig', async (req, res) => {
+    const credentials = await callerOf(req);
+    await authorizeBasic(credentials, kmpClusterRegisterPermission);
+    const input = parseBody(importSchema, req.body);
+    const { server, credentials: clusterCredentials } = readKubeconfigContext(
+      input.kubeconfig,
+      input.context,
+    );
+    const registration = parseBody(clusterRegistrationSchema, {
+      ...input.cluster,
+      apiServerUrl: server,
+      connectivity: 'direct',
+      credentials: clusterCredentials,
+    });
+    const cluster = await audit(
+      credentials,
+      'cluster-register',
+      { cluster: registration.name, source: 'kubeconfig' },
+      () => registry.register(registration, actorOf(credentials), 'kubeconfig'),
+    );
+    res.status(201).json(cluster);
+  });
+
+  router.patch('/clusters/:name', async (req, res) => {
+    const { name } = req.params;
+    const credentials = await callerOf(req);
+    await authorizeCluster(credentials, kmpClusterUpdatePermission, name);
+    const update = parseBody(clusterUpdateSchema, req.body);
+    const cluster = await audit(
+      credentials,
+      'cluster-update',
+      { cluster: name, fields: Object.keys(update) },
+      () => registry.update(name, update, actorOf(credentials)),
+    );
+    res.json(cluster);
+  });
+
+  router.delete('/clusters/:name', async (req, res) => {
+    const { name } = req.params;
+    const credentials = await callerOf(req);
+    await authorizeCluster(credentials, kmpClusterDecommissionPermission, name);
+    const cluster = await audit(
+      credentials,
+      'cluster-decommission',
+      { cluster: name },
+      () => registry.decommission(name, actorOf(credentials)),
+    );
+    res.json(cluster);
+  });
+
+  return { environmentGroups, profiles, clusters, registry, policy };
 }

@@ -81,3 +81,116 @@ export const clusterSchema = z.object({
 
 /** @public */
 export type Cluster = z.infer<typeof clusterSchema>;
+
+/**
+ * Live metadata the registry's refresh loop observes on a cluster.
+ *
+ * @public
+ */
+export const clusterStatusSchema = z.object({
+  nodeCount: z.number().int().nonnegative().optional(),
+  nodesReady: z.number().int().nonnegative().optional(),
+  controlPlaneHealthy: z.boolean().optional(),
+  lastSeenAt: z.iso.datetime({ offset: true }).optional(),
+  lastCheckedAt: z.iso.datetime({ offset: true }).optional(),
+  lastError: z.string().max(1000).optional(),
+  consecutiveFailures: z.number().int().nonnegative().optional(),
+});
+
+/** @public */
+export type ClusterStatus = z.infer<typeof clusterStatusSchema>;
+
+/**
+ * A cluster with its registry bookkeeping, as the API returns it.
+ *
+ * @public
+ */
+export const registeredClusterSchema = clusterSchema.extend({
+  source: z.enum(['config', 'api', 'kubeconfig']),
+  status: clusterStatusSchema,
+  createdAt: z.iso.datetime({ offset: true }),
+  updatedAt: z.iso.datetime({ offset: true }),
+  decommissionedAt: z.iso.datetime({ offset: true }).optional(),
+  /** Registry-wide revision of the last change to this cluster. */
+  revision: z.number().int().nonnegative(),
+});
+
+/** @public */
+export type RegisteredCluster = z.infer<typeof registeredClusterSchema>;
+
+/**
+ * Credentials to reach a cluster's API server. Input only: the registry
+ * encrypts them at rest and never returns them.
+ *
+ * @public
+ */
+export const clusterCredentialsSchema = z
+  .object({
+    token: z.string().min(1).max(16384).optional(),
+    clientCertificate: z.string().min(1).max(65536).optional(),
+    clientKey: z.string().min(1).max(65536).optional(),
+    certificateAuthority: z.string().min(1).max(65536).optional(),
+    skipTlsVerify: z.boolean().optional(),
+  })
+  .strict()
+  .refine(c => !!c.clientCertificate === !!c.clientKey, {
+    message: 'clientCertificate and clientKey must be given together',
+    path: ['clientKey'],
+  })
+  .refine(c => !!c.token || !!c.clientCertificate, {
+    message: 'a token or a client certificate is required',
+  });
+
+/** @public */
+export type ClusterCredentials = z.infer<typeof clusterCredentialsSchema>;
+
+/**
+ * What a caller sends to register a cluster.
+ *
+ * @public
+ */
+export const clusterRegistrationSchema = clusterSchema
+  .omit({ lifecycleState: true, kubernetesVersion: true, environment: true })
+  .extend({
+    connectivity: connectivitySchema.default('direct'),
+    credentials: clusterCredentialsSchema.optional(),
+  })
+  .strict()
+  .refine(c => c.connectivity !== 'direct' || !!c.apiServerUrl, {
+    message: 'apiServerUrl is required for directly connected clusters',
+    path: ['apiServerUrl'],
+  })
+  .refine(c => c.connectivity !== 'direct' || !!c.credentials, {
+    message: 'credentials are required for directly connected clusters',
+    path: ['credentials'],
+  });
+
+/** @public */
+export type ClusterRegistration = z.infer<typeof clusterRegistrationSchema>;
+
+/**
+ * The metadata of a registered cluster that can be changed.
+ *
+ * @public
+ */
+export const clusterUpdateSchema = clusterSchema
+  .pick({
+    title: true,
+    description: true,
+    environmentGroup: true,
+    region: true,
+    profile: true,
+    distribution: true,
+    owner: true,
+    labels: true,
+    apiServerUrl: true,
+  })
+  .partial()
+  .extend({ credentials: clusterCredentialsSchema.optional() })
+  .strict()
+  .refine(u => Object.keys(u).length > 0, {
+    message: 'at least one field must be given',
+  });
+
+/** @public */
+export type ClusterUpdate = z.infer<typeof clusterUpdateSchema>;

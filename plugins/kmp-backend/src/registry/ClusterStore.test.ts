@@ -1,0 +1,233 @@
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { ClusterFields, ClusterStore } from './ClusterStore';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create();
+
+const fields = (
+  name: string,
+  patch: Partial<ClusterFields> = {},
+): ClusterFields => ({
+  name,
+  environment: 'production',
+  environmentGroup: 'payments-prod',
+  region: 'eu-west-1',
+  profile: 'hardened',
+  connectivity: 'direct',
+  owner: 'group:default/platform-team',
+  apiServerUrl: `https://${name}.example.com`,
+  ...patch,
+});
+
+async function createStore(id: Parameters<typeof databases.init>[0]) {
+  const db = await databases.init(id);
+  await db.migrate.latest({
+    directory: resolvePackagePath('@kmp/plugin-kmp-backend', 'migrations'),
+  });
+  return ClusterStore.create({ db });
+}
+
+describe.each(databases.eachSupportedId())('ClusterStore on %s', databaseId => {
+  it('registers, updates and decommissions with history and revisions', async () => {
+    const store = await createStore(databaseId);
+    const registered = await store.register({
+      fields: fields('prod-eu1', { labels: { tier: 'gold' } }),
+      source: 'api',
+      credentials: 'v1.cipher',
+      actor: 'user:default/petra',
+    });
+    expect(registered).toMatchObject({
+      name: 'prod-eu1',
+      lifecycleState: 'registering',
+      labels: { tier: 'gold' },
+      source: 'api',
+      revision: 1,
+    });
+    expect(registered).not.toHaveProperty('credentials');
+    await expect(
+      store.register({ fields: fields('prod-eu1'), source: 'api', actor: 'x' }),
+    ).rejects.toThrow("cluster 'prod-eu1' is already registered");
+
+    const updated = await store.update({
+      name: 'prod-eu1',
+      fields: { region: 'eu-central-1', title: 'Prod EU 1' },
+      actor: 'user:default/petra',
+    });
+    expect(updated).toMatchObject({
+      region: 'eu-central-1',
+      title: 'Prod EU 1',
+      revision: 2,
+    });
+
+    // An update that changes nothing takes no revision and writes no history.
+    await store.update({
+      name: 'prod-eu1',
+      fields: { region: 'eu-central-1' },
+      actor: 'x',
+    });
+    expect((await store.get('prod-eu1'))?.revision).toBe(2);
+
+    const gone = await store.decommission({
+      name: 'prod-eu1',
+      actor: 'user:default/petra',
+    });
+    expect(gone.lifecycleState).toBe('decommissioned');
+    expect(gone.decommissionedAt).toBeDefined();
+    expect(await store.getCredentialsCiphertext('prod-eu1')).toBeUndefined();
+
+    const history = await store.history('prod-eu1');
+    expect(history.map(h => [h.action, h.actor])).toEqual([
+      ['register', 'user:default/petra'],
+      ['update', 'user:default/petra'],
+      ['decommission', 'user:default/petra'],
+    ]);
+    expect(history[1].changes).toEqual({
+      region: ['eu-west-1', 'eu-central-1'],
+      title: [null, 'Prod EU 1'],
+    });
+    expect(JSON.stringify(history)).not.toContain('v1.cipher');
+
+    // A decommissioned name can be registered again.
+    const again = await store.register({
+      fields: fields('prod-eu1'),
+      source: 'api',
+      actor: 'x',
+    });
+    expect(again.lifecycleState).toBe('registering');
+    expect(again.decommissionedAt).toBeUndefined();
+  });
+
+  it('lists with filters, text search, ordering and paging', async () => {
+    const store = await createStore(databaseId);
+    for (let i = 0; i < 25; i++) {
+      await store.register({
+        fields: fields(`c-${String(i).padStart(2, '0')}`, {
+          environment: i % 2 ? 'production' : 'edge',
+          environmentGroup: i % 2 ? 'payments-prod' : 'retail-edge',
+          region: i < 5 ? 'store_0042' : 'eu-west-1',
+          title: i === 7 ? 'The 100% special cluster' : undefined,
+        }),
+        source: 'api',
+        actor: 'x',
+      });
+    }
+    await store.decommission({ name: 'c-00', actor: 'x' });
+
+    const page = await store.list({ limit: 10, offset: 10 });
+    expect(page.totalCount).toBe(24);
+    expect(page.items.map(c => c.name)).toEqual(
+      Array.from(
+        { length: 10 },
+        (_, i) => `c-${String(i + 11).padStart(2, '0')}`,
+      ),
+    );
+
+    const edge = await store.list({ filter: { environment: ['edge'] } });
+    expect(edge.totalCount).toBe(12);
+    expect(edge.items.every(c => c.environment === 'edge')).toBe(true);
+
+    expect(
+      (await store.list({ filter: { text: '100%' } })).items.map(c => c.name),
+    ).toEqual(['c-07']);
+    // '_' is a literal, not a wildcard.
+    expect((await store.list({ filter: { text: 'store_' } })).totalCount).toBe(
+      4,
+    );
+    expect((await store.list({ filter: { text: 'STORE' } })).totalCount).toBe(
+      4,
+    );
+
+    const desc = await store.list({ orderBy: 'name', order: 'desc', limit: 1 });
+    expect(desc.items[0].name).toBe('c-24');
+
+    expect(
+      (await store.list({ filter: { lifecycleState: ['decommissioned'] } }))
+        .totalCount,
+    ).toBe(1);
+
+    const scoped = await store.list({
+      criteria: {
+        anyOf: [{ column: 'environment_group', values: ['retail-edge'] }],
+      },
+    });
+    expect(scoped.totalCount).toBe(12);
+    const negated = await store.list({
+      criteria: {
+        not: { column: 'environment_group', values: ['retail-edge'] },
+      },
+    });
+    expect(
+      negated.items.every(c => c.environmentGroup === 'payments-prod'),
+    ).toBe(true);
+  });
+
+  it('moves lifecycle state with probes and feeds changes by revision', async () => {
+    const store = await createStore(databaseId);
+    await store.register({ fields: fields('a'), source: 'api', actor: 'x' });
+    await store.register({ fields: fields('b'), source: 'api', actor: 'x' });
+    const start = await store.currentRevision();
+
+    const ok = {
+      ok: true as const,
+      kubernetesVersion: 'v1.34.2',
+      nodeCount: 3,
+      nodesReady: 3,
+      controlPlaneHealthy: true,
+    };
+    expect(await store.recordProbe('a', ok, { unreachableAfter: 2 })).toEqual({
+      before: 'registering',
+      after: 'active',
+    });
+    const afterActive = await store.currentRevision();
+    expect(afterActive).toBe(start + 1);
+
+    // The same observation again changes nothing the catalog shows.
+    await store.recordProbe('a', ok, { unreachableAfter: 2 });
+    expect(await store.currentRevision()).toBe(afterActive);
+
+    const down = { ok: false as const, error: 'connect ECONNREFUSED' };
+    expect(await store.recordProbe('a', down, { unreachableAfter: 2 })).toEqual(
+      { before: 'active', after: 'active' },
+    );
+    expect(await store.recordProbe('a', down, { unreachableAfter: 2 })).toEqual(
+      { before: 'active', after: 'unreachable' },
+    );
+    expect((await store.get('a'))?.status).toMatchObject({
+      consecutiveFailures: 2,
+      lastError: 'connect ECONNREFUSED',
+    });
+
+    expect(
+      await store.recordProbe(
+        'a',
+        { ...ok, nodesReady: 2 },
+        { unreachableAfter: 2 },
+      ),
+    ).toEqual({
+      before: 'unreachable',
+      after: 'degraded',
+    });
+    expect(await store.recordProbe('a', ok, { unreachableAfter: 2 })).toEqual({
+      before: 'degraded',
+      after: 'active',
+    });
+
+    const changes = await store.changesSince(start);
+    expect(changes.map(c => c.name)).toEqual(['a']);
+    expect(changes[0].kubernetesVersion).toBe('v1.34.2');
+    expect(
+      (await store.history('a')).filter(h => h.action === 'state-change'),
+    ).toHaveLength(4);
+
+    await store.decommission({ name: 'b', actor: 'x' });
+    const latest = await store.changesSince(
+      (await store.currentRevision()) - 1,
+    );
+    expect(latest.map(c => [c.name, c.lifecycleState])).toEqual([
+      ['b', 'decommissioned'],
+    ]);
+    expect(await store.listProbeTargets()).toEqual(['a']);
+  });
+});

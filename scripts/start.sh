@@ -5,5 +5,12 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 kmp_bootstrap
 mkdir -p "$KMP_ROOT/.cache/sqlite"
+# A per-checkout key for the registry's credential encryption, made once.
+key_file="$KMP_ROOT/.cache/kmp-encryption-key"
+if [ -z "${KMP_ENCRYPTION_KEY:-}" ]; then
+  [ -s "$key_file" ] || (umask 077 && node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))' >"$key_file")
+  KMP_ENCRYPTION_KEY="$(cat "$key_file")"
+  export KMP_ENCRYPTION_KEY
+fi
 cd "$KMP_ROOT"
 exec yarn start "$@"

@@ -17,6 +17,7 @@ import {
   kmpEnvironmentGroupReadPermission,
 } from '@kmp/plugin-kmp-common';
 import { createConditionTransformer } from '@backstage/plugin-permission-node';
+import { Request } from 'express';
 import { z } from 'zod';
 import { KmpDomainContext } from '../types';
 import { actorOf, ClusterRegistry } from './ClusterRegistry';
@@ -160,6 +161,7 @@ export async function setupRegistry(ctx: KmpDomainContext) {
   const callerOf = (req: Parameters<typeof httpAuth.credentials>[0]) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
   const audit = async (
+    req: Request,
     credentials: BackstageCredentials,
     eventId: string,
     meta: Record<string, unknown>,
@@ -167,6 +169,7 @@ export async function setupRegistry(ctx: KmpDomainContext) {
   ) => {
     const event = await auditor.createEvent({
       eventId,
+      request: req,
       severityLevel: 'medium',
       meta: { ...meta, actor: actorOf(credentials) },
     });
@@ -275,6 +278,7 @@ export async function setupRegistry(ctx: KmpDomainContext) {
     await authorizeBasic(credentials, kmpClusterRegisterPermission);
     const input = parseBody(clusterRegistrationSchema, req.body);
     const cluster = await audit(
+      req,
       credentials,
       'cluster-register',
       { cluster: input.name },
@@ -298,6 +302,7 @@ export async function setupRegistry(ctx: KmpDomainContext) {
       credentials: clusterCredentials,
     });
     const cluster = await audit(
+      req,
       credentials,
       'cluster-register',
       { cluster: registration.name, source: 'kubeconfig' },
@@ -312,6 +317,7 @@ export async function setupRegistry(ctx: KmpDomainContext) {
     await authorizeCluster(credentials, kmpClusterUpdatePermission, name);
     const update = parseBody(clusterUpdateSchema, req.body);
     const cluster = await audit(
+      req,
       credentials,
       'cluster-update',
       { cluster: name, fields: Object.keys(update) },
@@ -325,6 +331,7 @@ export async function setupRegistry(ctx: KmpDomainContext) {
     const credentials = await callerOf(req);
     await authorizeCluster(credentials, kmpClusterDecommissionPermission, name);
     const cluster = await audit(
+      req,
       credentials,
       'cluster-decommission',
       { cluster: name },

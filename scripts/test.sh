@@ -55,6 +55,9 @@ total_start=$(date +%s)
 phase bootstrap kmp_bootstrap
 [ "$failed" = 0 ] || { echo "0 passed, 1 failed"; exit 1; }
 phase postgres kmp_postgres_start
+# Builds (or finds in ~/.cache/kmp) the Kubernetes control plane the
+# integration tests start; a cold build takes minutes, a warm one none.
+phase testbed bash -c "cd '$KMP_ROOT' && yarn workspace @kmp/kube-testbed testbed build"
 phase typecheck bash -c "cd '$KMP_ROOT' && yarn tsc"
 phase lint bash -c "cd '$KMP_ROOT' && yarn backstage-cli repo lint"
 phase prettier bash -c "cd '$KMP_ROOT' && yarn prettier --check --loglevel warn ."

@@ -99,6 +99,7 @@ export class ClusterRegistry {
   /** Validates references and the URL; returns the fields to store. */
   private async resolveFields(
     input: Omit<ClusterRegistration, 'credentials'>,
+    options: { checkUrl: boolean } = { checkUrl: true },
   ): Promise<ClusterFields> {
     const group = await this.groups.get(input.environmentGroup);
     if (!group) {
@@ -114,9 +115,10 @@ export class ClusterRegistry {
         }`,
       );
     }
-    const apiServerUrl = input.apiServerUrl
-      ? await this.policy.check(input.apiServerUrl)
-      : undefined;
+    const apiServerUrl =
+      input.apiServerUrl && options.checkUrl
+        ? await this.policy.check(input.apiServerUrl)
+        : input.apiServerUrl;
     return { ...input, apiServerUrl, environment: group.environment };
   }
 
@@ -143,7 +145,12 @@ export class ClusterRegistry {
       throw new NotFoundError(`cluster '${name}' is not registered`);
     }
     const { credentials, ...patch } = update;
-    const merged = await this.resolveFields({ ...current, ...patch });
+    // The stored URL passed the policy when it was stored (and every
+    // connection re-checks it); only a new URL is checked here.
+    const merged = await this.resolveFields(
+      { ...current, ...patch },
+      { checkUrl: patch.apiServerUrl !== undefined },
+    );
     const fields: Partial<ClusterFields> = Object.fromEntries(
       Object.keys(patch).map(k => [k, (merged as Record<string, unknown>)[k]]),
     );

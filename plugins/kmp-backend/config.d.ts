@@ -97,5 +97,117 @@ export interface Config {
       /** Base64 PEM of the broker URL's CA, when it is served over https. */
       brokerCertificateAuthority?: string;
     };
+
+    /** The audit trail and its streaming to SIEM. */
+    audit?: {
+      /**
+       * SIEM sinks. Each keeps its own cursor in the database and gets every
+       * event at least once, in order, in batches; while it is down events
+       * wait in the store.
+       */
+      sinks?: Array<{
+        /** Unique name; its cursor and status are kept under it. */
+        name: string;
+        /**
+         * `http`, `syslog`, `file`, or a kind added by a backend module
+         * through `kmpAuditSinksExtensionPoint`.
+         */
+        kind: string;
+        /** Events per delivery. Default 500. */
+        batchSize?: number;
+        /** Deadline of one delivery, in milliseconds. Default 10000. */
+        timeoutMs?: number;
+        /** First retry delay, doubled per failure with jitter. Default 500. */
+        minBackoffMs?: number;
+        /** Largest retry delay. Default 60000. */
+        maxBackoffMs?: number;
+        /** Where a new sink starts: `beginning` (default) or `end`. */
+        startFrom?: 'beginning' | 'end';
+
+        /** http: the endpoint; for `splunk-hec` the HEC base URL. */
+        url?: string;
+        /** http: `json` (default), `cloudevents` or `splunk-hec`. */
+        format?: 'json' | 'cloudevents' | 'splunk-hec';
+        /**
+         * http `splunk-hec`: the HEC token, usually by reference
+         * (`token: ${SPLUNK_HEC_TOKEN}`). Never logged.
+         * @visibility secret
+         */
+        token?: string;
+        /**
+         * http: extra request headers (e.g. an Authorization for a
+         * generic collector). Never logged.
+         * @visibility secret
+         */
+        headers?: { [name: string]: string };
+        /** http `splunk-hec`: index. */
+        index?: string;
+        /** http `splunk-hec` / `cloudevents`: event source. */
+        source?: string;
+        /** http `splunk-hec`: sourcetype. Default `kmp:audit`. */
+        sourcetype?: string;
+        /** http `cloudevents`: event type. Default `io.kmp.audit.event.v1`. */
+        type?: string;
+
+        /** syslog: receiver host (e.g. the Sentinel agent). */
+        host?: string;
+        /** syslog: receiver port. */
+        port?: number;
+        /** syslog: `tcp` (default) or `tls`; both use octet-counting framing. */
+        transport?: 'tcp' | 'tls';
+        /** syslog: `cef` (default, for Microsoft Sentinel) or `json`. */
+        payload?: 'cef' | 'json';
+        /** syslog: facility 0–23. Default 13 (log audit). */
+        facility?: number;
+        /** syslog: APP-NAME. Default `kmp`. */
+        appName?: string;
+        /** syslog: HOSTNAME. Default the machine's host name. */
+        hostname?: string;
+
+        /** TLS settings of https and syslog-over-TLS receivers. */
+        tls?: {
+          /** PEM CA bundle to trust. */
+          ca?: string;
+          /** PEM client certificate, for mutual TLS. */
+          cert?: string;
+          /** @visibility secret */
+          key?: string;
+          servername?: string;
+          /** Default true. */
+          rejectUnauthorized?: boolean;
+        };
+
+        /** file: the NDJSON file to append to. */
+        path?: string;
+      }>;
+
+      /** Age-based pruning, keeping the chain verifiable. */
+      retention?: {
+        /** How long events are kept, e.g. `{ days: 400 }` or `P400D`. */
+        maxAge?: { [unit: string]: number } | string;
+        /**
+         * HMAC-SHA256 key (at least 32 characters) that signs the
+         * checkpoints replacing pruned events; required with maxAge.
+         * @visibility secret
+         */
+        checkpointKey?: string;
+        /** Directory pruned events are exported to (NDJSON) first. */
+        exportDirectory?: string;
+        /** How often pruning runs. Default one hour. */
+        frequency?: { [unit: string]: number } | string;
+      };
+
+      /** Group commit. */
+      writer?: {
+        /** Most events per transaction. Default 5000. */
+        maxBatchSize?: number;
+      };
+
+      /**
+       * Append other plugins' Backstage auditor events to the audit stream,
+       * when the backend installs `kmpAuditorServiceFactory`. Default true.
+       */
+      forwardAuditorEvents?: boolean;
+    };
   };
 }

@@ -78,6 +78,7 @@ async function main() {
       catalogModuleKmp,
       databaseServiceFactory,
       schedulerServiceFactory,
+      mockServices.rootLogger.factory({ level: (process.env.KMP_BENCH_LOG_LEVEL as any) ?? 'warn' }),
       mockServices.rootConfig.factory({
         data: {
           backend: {
@@ -147,8 +148,11 @@ async function main() {
   const fullSyncS = (Date.now() - started) / 1000;
   await catalogDb.destroy();
 
+  // Change latency is measured once the catalog has processed the initial
+  // sync: while the catalog still works through a backlog, a changed entity
+  // waits behind it, which measures the backlog rather than the provider.
   const changeLatencies: number[] = [];
-  for (let i = 0; i < CHANGES; i++) {
+  for (let i = 0; i < (count >= COUNT ? CHANGES : 0); i++) {
     const name = `c-${String(i * Math.floor(COUNT / CHANGES)).padStart(5, '0')}`;
     const region = `moved-${i}`;
     const t0 = Date.now();
@@ -173,6 +177,7 @@ async function main() {
   fs.rmSync(dir, { recursive: true, force: true });
 
   const sorted = [...changeLatencies].sort((a, b) => a - b);
+  const fmt = (v?: number) => (v === undefined ? 'not measured (initial sync still processing)' : `${v.toFixed(2)} s`);
   console.log('\nKMP registry → catalog benchmark');
   console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, SQLite`);
   console.log('| measure | value | goal | met |');
@@ -184,9 +189,9 @@ async function main() {
     `| full sync into processed entities (backend start → ${count} of ${COUNT} entities) | ${fullSyncS.toFixed(1)} s${count < COUNT ? ` (stopped at ${maxSeconds} s; ${(count / fullSyncS).toFixed(1)} entities/s)` : ''} | < ${GOAL_FULL_SYNC_S} s | ${count >= COUNT && fullSyncS < GOAL_FULL_SYNC_S ? 'yes' : 'no'} |`,
   );
   console.log(
-    `| one change → entity (median of ${CHANGES}) | ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} s | < ${GOAL_CHANGE_S} s | ${sorted[sorted.length - 1] < GOAL_CHANGE_S ? 'yes' : 'no'} |`,
+    `| one change → entity (median of ${sorted.length}) | ${fmt(sorted[Math.floor(sorted.length / 2)])} | < ${GOAL_CHANGE_S} s | ${sorted.length && sorted[sorted.length - 1] < GOAL_CHANGE_S ? 'yes' : 'no'} |`,
   );
-  console.log(`| one change → entity (max of ${CHANGES}) | ${sorted[sorted.length - 1].toFixed(2)} s | < ${GOAL_CHANGE_S} s | |`);
+  console.log(`| one change → entity (max of ${sorted.length}) | ${fmt(sorted[sorted.length - 1])} | < ${GOAL_CHANGE_S} s | |`);
   process.exit(0);
 }
 

@@ -9,6 +9,7 @@ import {
   kmpAuditSinksExtensionPoint,
 } from '@kmp/plugin-kmp-node';
 import { migrateDatabase } from './database/migrateDatabase';
+import { setupAudit } from './audit/setupAudit';
 import { setupHealth } from './health/setupHealth';
 import { setupRegistry } from './registry/setupRegistry';
 import { createKmpApiRouter } from './schema/router';
@@ -63,6 +64,10 @@ export const kmpPlugin = createBackendPlugin({
         // Domains in dependency order; each validates its own config first,
         // so a broken config fails start-up with one line naming the key.
         setupHealth(ctx);
+        const audit = await setupAudit(ctx, {
+          sinkFactories: auditSinkFactories,
+        });
+        void audit; // the KmpAuditService that other domains record with
         await setupRegistry(ctx);
 
         // KMP answers errors with name and message only, never a stack

@@ -3,7 +3,7 @@ import {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
-import { AuditEvent } from '@kmp/plugin-kmp-common';
+import { StoredAuditEvent as CommonStoredAuditEvent } from '@kmp/plugin-kmp-common';
 
 /**
  * An audit event as the store hands it to sinks: the event plus its position
@@ -11,7 +11,7 @@ import { AuditEvent } from '@kmp/plugin-kmp-common';
  *
  * @public
  */
-export interface StoredAuditEvent extends AuditEvent {
+export interface StoredAuditEvent extends CommonStoredAuditEvent {
   /** Monotonic position in the store, the unit of a sink's cursor. */
   seq: number;
   /** Hex SHA-256 over the previous hash and this event's canonical form. */
@@ -19,27 +19,77 @@ export interface StoredAuditEvent extends AuditEvent {
 }
 
 /**
+ * Options of one delivery attempt.
+ *
+ * @public
+ */
+export interface KmpAuditDeliveryOptions {
+  /**
+   * Aborted when the attempt times out or the backend shuts down; a sink
+   * should stop its network call and throw.
+   */
+  signal: AbortSignal;
+}
+
+/**
  * Delivers audit events to one destination (a SIEM endpoint, a file, …).
  * `deliver` gets batches in store order and must either accept the whole
  * batch or throw; the stream retries a failed batch with backoff and never
- * skips it.
+ * skips it, so a destination sees every event at least once, in order.
  *
  * @public
  */
 export interface KmpAuditSink {
-  deliver(events: StoredAuditEvent[]): Promise<void>;
+  deliver(
+    events: StoredAuditEvent[],
+    options?: KmpAuditDeliveryOptions,
+  ): Promise<void>;
   close?(): Promise<void>;
 }
 
 /**
  * Creates sinks of one kind (e.g. `http`, `syslog`, `file`) from the
- * `kmp.audit.sinks[]` entries whose `kind` it names.
+ * `kmp.audit.sinks[]` entries whose `kind` it names. `create` should read and
+ * check its kind-specific options eagerly, so that a broken entry fails
+ * start-up with a message naming the key.
  *
  * @public
  */
 export interface KmpAuditSinkFactory {
   kind: string;
-  create(options: { config: Config; logger: LoggerService }): KmpAuditSink;
+  create(options: {
+    /** The `kmp.audit.sinks[]` entry. */
+    config: Config;
+    logger: LoggerService;
+    /** The entry's `name`. */
+    name?: string;
+  }): KmpAuditSink;
+}
+
+/**
+ * Thrown by sinks to say how a failed delivery should be reported. Any other
+ * error counts as `transient`. Either way the batch is retried with backoff:
+ * audit events are never dropped.
+ *
+ * - `transient`: the destination is down, slow or overloaded (connection
+ *   refused or closed, timeout, HTTP 408, 429 or 5xx).
+ * - `rejected`: the destination refused the batch (another HTTP 4xx, a TLS
+ *   certificate it does not trust); an operator has to act, so the sink's
+ *   state turns `failing` at once.
+ *
+ * @public
+ */
+export class KmpAuditDeliveryError extends Error {
+  readonly kind: 'transient' | 'rejected';
+
+  constructor(
+    message: string,
+    options: { kind: 'transient' | 'rejected'; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'KmpAuditDeliveryError';
+    this.kind = options.kind;
+  }
 }
 
 /**

@@ -5,3 +5,5 @@
  */
 
 export * from './auditSinks';
+export * from './auditService';
+export * from './auditForwarding';

@@ -4,6 +4,7 @@
  * mounted on a router created from it, so a request that does not match it is
  * rejected with a 400 before a handler runs.
  */
+import { auditPaths, auditSchemas } from '../audit/openapi';
 import { healthPaths, healthSchemas } from '../health/openapi';
 import { registryPaths, registrySchemas } from '../registry/openapi';
 
@@ -59,6 +60,7 @@ export const spec = {
         required: ['error', 'response'],
       },
       ...healthSchemas,
+      ...auditSchemas,
       ...registrySchemas,
     },
     securitySchemes: {
@@ -67,6 +69,7 @@ export const spec = {
   },
   paths: {
     ...healthPaths,
+    ...auditPaths,
     ...registryPaths,
   },
 } as const;

@@ -49,6 +49,18 @@ export const auditDecisionSchema = z.object({
 });
 
 /**
+ * Severity of an audit event, on the scale of Backstage's auditor service.
+ *
+ * @public
+ */
+export const auditSeveritySchema = z.enum([
+  'low',
+  'medium',
+  'high',
+  'critical',
+]);
+
+/**
  * One audit event. Secrets are redacted from request and response metadata
  * before an event is built; the store adds sequence and hash-chain fields.
  *
@@ -86,6 +98,15 @@ export const auditEventSchema = z.object({
     })
     .catchall(z.unknown())
     .optional(),
+  /**
+   * Who emitted the event: `kmp` for KMP's own domains, `backstage:<pluginId>`
+   * for events forwarded from another plugin's auditor.
+   */
+  source: z.string().min(1).max(128).optional(),
+  /** Severity as Backstage's auditor grades it; SIEM sinks map it. */
+  severity: auditSeveritySchema.optional(),
+  /** Further metadata, secrets redacted like request and response. */
+  details: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** @public */
@@ -96,3 +117,20 @@ export type AuditTarget = z.infer<typeof auditTargetSchema>;
 export type AuditDecision = z.infer<typeof auditDecisionSchema>;
 /** @public */
 export type AuditEvent = z.infer<typeof auditEventSchema>;
+
+/**
+ * An audit event as the store returns it: the event plus its position in the
+ * hash chain (`seq`) and its chain hash, hex SHA-256 over the previous
+ * event's hash followed by this event's canonical JSON.
+ *
+ * @public
+ */
+export const storedAuditEventSchema = auditEventSchema.extend({
+  seq: z.number().int().positive(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** @public */
+export type AuditSeverity = z.infer<typeof auditSeveritySchema>;
+/** @public */
+export type StoredAuditEvent = z.infer<typeof storedAuditEventSchema>;

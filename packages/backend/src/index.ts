@@ -5,8 +5,13 @@
  */
 
 import { createBackend } from '@backstage/backend-defaults';
+import { kmpAuditorServiceFactory } from '@kmp/plugin-kmp-node';
 
 const backend = createBackend();
+
+// Every plugin's auditor events also go to KMP's hash-chained audit trail
+// (and from there to the configured SIEM sinks), besides the usual log.
+backend.add(kmpAuditorServiceFactory);
 
 backend.add(import('@backstage/plugin-app-backend'));
 

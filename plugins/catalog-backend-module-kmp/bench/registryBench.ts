@@ -71,7 +71,7 @@ async function main() {
   console.log(`seeded ${COUNT} clusters in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
 
   const started = Date.now();
-  const { server, stop } = (await startTestBackend({
+  const backend = (await startTestBackend({
     features: [
       kmpBackend,
       catalogBackend,
@@ -102,6 +102,7 @@ async function main() {
       }),
     ],
   })) as any;
+  const server = backend.server;
   const auth = mockCredentials.user.header('user:default/petra');
   const countClusters = async () => {
     const res = await request(server)
@@ -173,7 +174,7 @@ async function main() {
     }
     changeLatencies.push((Date.now() - t0) / 1000);
   }
-  await stop();
+  await backend.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 
   const sorted = [...changeLatencies].sort((a, b) => a - b);

@@ -37,3 +37,5 @@ export type { FixtureOptions, FixtureResult, FixtureTarget } from './fixtures';
 export { KubeRest, KubeApiError } from './rest';
 export { liveProcessCount, readMemoryInfo } from './processes';
 export type { MemoryInfo } from './processes';
+export { useTestbed } from './jest';
+export type { UseTestbedOptions } from './jest';

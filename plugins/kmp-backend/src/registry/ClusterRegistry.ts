@@ -1,6 +1,5 @@
 import {
   AuditorService,
-  BackstageCredentials,
   LoggerService,
   SchedulerService,
 } from '@backstage/backend-plugin-api';
@@ -20,21 +19,7 @@ import { EnvironmentGroupStore } from './EnvironmentGroupStore';
 import { probeCluster } from './probeCluster';
 import { ProfileStore } from './ProfileStore';
 
-/** The entity ref or service subject that acted. */
-export function actorOf(credentials: BackstageCredentials): string {
-  const principal = credentials.principal as {
-    type: string;
-    userEntityRef?: string;
-    subject?: string;
-  };
-  if (principal.type === 'user' && principal.userEntityRef) {
-    return principal.userEntityRef;
-  }
-  if (principal.type === 'service' && principal.subject) {
-    return principal.subject;
-  }
-  return principal.type;
-}
+export { actorOf } from '../service/RouteGuard';
 
 /**
  * The cluster registry: validates and stores clusters from every source

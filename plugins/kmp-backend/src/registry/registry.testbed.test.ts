@@ -3,7 +3,7 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { useTestbed } from '@kmp/kube-testbed/src/jest';
+import { useTestbed } from '@kmp/kube-testbed';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import request from 'supertest';
 import { kmpPlugin } from '../plugin';

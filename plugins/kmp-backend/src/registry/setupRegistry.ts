@@ -1,15 +1,9 @@
-import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError } from '@backstage/errors';
-import {
-  AuthorizeResult,
-  BasicPermission,
-  ResourcePermission,
-} from '@backstage/plugin-permission-common';
+import { NotAllowedError } from '@backstage/errors';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   clusterRegistrationSchema,
   clusterSchema,
   clusterUpdateSchema,
-  KMP_CLUSTER_RESOURCE_TYPE,
   kmpClusterDecommissionPermission,
   kmpClusterReadPermission,
   kmpClusterRegisterPermission,
@@ -17,10 +11,10 @@ import {
   kmpEnvironmentGroupReadPermission,
 } from '@kmp/plugin-kmp-common';
 import { createConditionTransformer } from '@backstage/plugin-permission-node';
-import { Request } from 'express';
 import { z } from 'zod';
 import { KmpDomainContext } from '../types';
-import { actorOf, ClusterRegistry } from './ClusterRegistry';
+import { actorOf, parseInput, RouteGuard } from '../service/RouteGuard';
+import { ClusterRegistry } from './ClusterRegistry';
 import {
   clusterPermissionResourceRef,
   clusterPermissionRules,
@@ -28,28 +22,11 @@ import {
 } from './clusterPermissions';
 import { ClusterStore, ClusterOrderField } from './ClusterStore';
 import { ClusterUrlPolicy } from './ClusterUrlPolicy';
-import {
-  describeConfigIssue,
-  readEnvironmentGroupsConfig,
-  readRegistryConfig,
-} from './config';
+import { readEnvironmentGroupsConfig, readRegistryConfig } from './config';
 import { CredentialCipher } from './CredentialCipher';
 import { EnvironmentGroupStore } from './EnvironmentGroupStore';
 import { readKubeconfigContext } from './kubeconfig';
 import { ProfileStore } from './ProfileStore';
-
-function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    throw new InputError(
-      describeConfigIssue('body', result.error).replace(
-        'Invalid configuration at ',
-        'Invalid request ',
-      ),
-    );
-  }
-  return result.data;
-}
 
 const importSchema = z
   .object({
@@ -132,75 +109,26 @@ export async function setupRegistry(ctx: KmpDomainContext) {
     ctx.permissionsRegistry.getPermissionRuleset(clusterPermissionResourceRef),
   );
 
-  const authorizeBasic = async (
-    credentials: BackstageCredentials,
-    permission: BasicPermission,
-  ) => {
-    const [decision] = await permissions.authorize([{ permission }], {
-      credentials,
-    });
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`not allowed to ${permission.name}`);
-    }
-  };
-  const authorizeCluster = async (
-    credentials: BackstageCredentials,
-    permission: ResourcePermission<typeof KMP_CLUSTER_RESOURCE_TYPE>,
-    name: string,
-  ) => {
-    const [decision] = await permissions.authorize(
-      [{ permission, resourceRef: name }],
-      { credentials },
-    );
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(
-        `not allowed to ${permission.name} on cluster '${name}'`,
-      );
-    }
-  };
-  const callerOf = (req: Parameters<typeof httpAuth.credentials>[0]) =>
-    httpAuth.credentials(req, { allow: ['user', 'service'] });
-  const audit = async (
-    req: Request,
-    credentials: BackstageCredentials,
-    eventId: string,
-    meta: Record<string, unknown>,
-    fn: () => Promise<unknown>,
-  ) => {
-    const event = await auditor.createEvent({
-      eventId,
-      request: req,
-      severityLevel: 'medium',
-      meta: { ...meta, actor: actorOf(credentials) },
-    });
-    try {
-      const result = await fn();
-      await event.success();
-      return result;
-    } catch (error) {
-      await event.fail({ error: error as Error });
-      throw error;
-    }
-  };
+  const guard = RouteGuard.create({ httpAuth, permissions, auditor });
 
   router.get('/environment-groups', async (req, res) => {
-    await authorizeBasic(
-      await callerOf(req),
+    await guard.authorize(
+      await guard.caller(req),
       kmpEnvironmentGroupReadPermission,
     );
     res.json({ items: await environmentGroups.list() });
   });
 
   router.get('/profiles', async (req, res) => {
-    await authorizeBasic(
-      await callerOf(req),
+    await guard.authorize(
+      await guard.caller(req),
       kmpEnvironmentGroupReadPermission,
     );
     res.json({ items: await profiles.list() });
   });
 
   router.get('/clusters', async (req, res) => {
-    const credentials = await callerOf(req);
+    const credentials = await guard.caller(req);
     const [decision] = await permissions.authorizeConditional(
       [{ permission: kmpClusterReadPermission }],
       { credentials },
@@ -237,7 +165,7 @@ export async function setupRegistry(ctx: KmpDomainContext) {
   router.get('/clusters/changes', async (req, res) => {
     // The change feed (read by the catalog module) carries every cluster, so
     // it needs an unconditional read decision.
-    const credentials = await callerOf(req);
+    const credentials = await guard.caller(req);
     const [decision] = await permissions.authorizeConditional(
       [{ permission: kmpClusterReadPermission }],
       { credentials },
@@ -262,22 +190,30 @@ export async function setupRegistry(ctx: KmpDomainContext) {
 
   router.get('/clusters/:name', async (req, res) => {
     const { name } = req.params;
-    await authorizeCluster(await callerOf(req), kmpClusterReadPermission, name);
+    await guard.authorizeCluster(
+      await guard.caller(req),
+      kmpClusterReadPermission,
+      name,
+    );
     res.json(await clusters.getOrThrow(name));
   });
 
   router.get('/clusters/:name/history', async (req, res) => {
     const { name } = req.params;
-    await authorizeCluster(await callerOf(req), kmpClusterReadPermission, name);
+    await guard.authorizeCluster(
+      await guard.caller(req),
+      kmpClusterReadPermission,
+      name,
+    );
     await clusters.getOrThrow(name);
     res.json({ items: await clusters.history(name) });
   });
 
   router.post('/clusters', async (req, res) => {
-    const credentials = await callerOf(req);
-    await authorizeBasic(credentials, kmpClusterRegisterPermission);
-    const input = parseBody(clusterRegistrationSchema, req.body);
-    const cluster = await audit(
+    const credentials = await guard.caller(req);
+    await guard.authorize(credentials, kmpClusterRegisterPermission);
+    const input = parseInput(clusterRegistrationSchema, req.body, 'body');
+    const cluster = await guard.audited(
       req,
       credentials,
       'cluster-register',
@@ -288,20 +224,24 @@ export async function setupRegistry(ctx: KmpDomainContext) {
   });
 
   router.post('/clusters/import-kubeconfig', async (req, res) => {
-    const credentials = await callerOf(req);
-    await authorizeBasic(credentials, kmpClusterRegisterPermission);
-    const input = parseBody(importSchema, req.body);
+    const credentials = await guard.caller(req);
+    await guard.authorize(credentials, kmpClusterRegisterPermission);
+    const input = parseInput(importSchema, req.body, 'body');
     const { server, credentials: clusterCredentials } = readKubeconfigContext(
       input.kubeconfig,
       input.context,
     );
-    const registration = parseBody(clusterRegistrationSchema, {
-      ...input.cluster,
-      apiServerUrl: server,
-      connectivity: 'direct',
-      credentials: clusterCredentials,
-    });
-    const cluster = await audit(
+    const registration = parseInput(
+      clusterRegistrationSchema,
+      {
+        ...input.cluster,
+        apiServerUrl: server,
+        connectivity: 'direct',
+        credentials: clusterCredentials,
+      },
+      'body',
+    );
+    const cluster = await guard.audited(
       req,
       credentials,
       'cluster-register',
@@ -313,10 +253,10 @@ export async function setupRegistry(ctx: KmpDomainContext) {
 
   router.patch('/clusters/:name', async (req, res) => {
     const { name } = req.params;
-    const credentials = await callerOf(req);
-    await authorizeCluster(credentials, kmpClusterUpdatePermission, name);
-    const update = parseBody(clusterUpdateSchema, req.body);
-    const cluster = await audit(
+    const credentials = await guard.caller(req);
+    await guard.authorizeCluster(credentials, kmpClusterUpdatePermission, name);
+    const update = parseInput(clusterUpdateSchema, req.body, 'body');
+    const cluster = await guard.audited(
       req,
       credentials,
       'cluster-update',
@@ -328,9 +268,13 @@ export async function setupRegistry(ctx: KmpDomainContext) {
 
   router.delete('/clusters/:name', async (req, res) => {
     const { name } = req.params;
-    const credentials = await callerOf(req);
-    await authorizeCluster(credentials, kmpClusterDecommissionPermission, name);
-    const cluster = await audit(
+    const credentials = await guard.caller(req);
+    await guard.authorizeCluster(
+      credentials,
+      kmpClusterDecommissionPermission,
+      name,
+    );
+    const cluster = await guard.audited(
       req,
       credentials,
       'cluster-decommission',

@@ -417,6 +417,29 @@ export class ClusterStore {
     return { items: rows.map(toCluster), totalCount: Number(count) };
   }
 
+  /**
+   * Counts of live clusters by lifecycle state, environment and
+   * connectivity, limited to what `criteria` allows.
+   */
+  async summary(criteria?: PermissionCriteria<ClusterQuery>) {
+    const count = async (column: string) => {
+      const query = this.db<Row>(CLUSTERS).whereNot(
+        'lifecycle_state',
+        'decommissioned',
+      );
+      if (criteria) applyClusterCriteria(query, criteria);
+      const rows = await query.select(column).count({ n: '*' }).groupBy(column);
+      return Object.fromEntries(rows.map((r: any) => [r[column], Number(r.n)]));
+    };
+    const byState = await count('lifecycle_state');
+    return {
+      total: Object.values(byState).reduce((a, b) => a + b, 0),
+      byLifecycleState: byState,
+      byEnvironment: await count('environment'),
+      byConnectivity: await count('connectivity'),
+    };
+  }
+
   /** Clusters changed after `revision`, in revision order, decommissioned ones included. */
   async changesSince(revision: number, limit = 1000) {
     const rows = await this.db<Row>(CLUSTERS)

@@ -202,6 +202,44 @@ export const registryPaths = {
       },
     },
   },
+  '/clusters/summary': {
+    get: {
+      operationId: 'GetClusterSummary',
+      description:
+        'Counts of live clusters by lifecycle state, environment and connectivity, limited to what the caller may read.',
+      security: [{}, { JWT: [] }],
+      responses: {
+        '200': {
+          description: 'The fleet summary.',
+          content: json({
+            type: 'object',
+            properties: {
+              total: { type: 'integer' },
+              byLifecycleState: {
+                type: 'object',
+                additionalProperties: { type: 'integer' },
+              },
+              byEnvironment: {
+                type: 'object',
+                additionalProperties: { type: 'integer' },
+              },
+              byConnectivity: {
+                type: 'object',
+                additionalProperties: { type: 'integer' },
+              },
+            },
+            required: [
+              'total',
+              'byLifecycleState',
+              'byEnvironment',
+              'byConnectivity',
+            ],
+          }),
+        },
+        default: errorResponse,
+      },
+    },
+  },
   '/clusters/changes': {
     get: {
       operationId: 'ListClusterChanges',

@@ -104,6 +104,16 @@ describe('registry routes', () => {
       .send(cluster('a'));
     expect(conflict.status).toBe(409);
 
+    const summary = await request(server)
+      .get('/api/kmp/clusters/summary')
+      .set('Authorization', user);
+    expect(summary.body).toEqual({
+      total: 2,
+      byLifecycleState: expect.any(Object),
+      byEnvironment: { production: 1, edge: 1 },
+      byConnectivity: { direct: 2 },
+    });
+
     const list = await request(server)
       .get('/api/kmp/clusters?environment=edge')
       .set('Authorization', user);
@@ -254,6 +264,11 @@ describe('registry routes', () => {
       .set('Authorization', user);
     expect(list.body.items.map((c: any) => c.name)).toEqual(['b']);
     expect(list.body.totalCount).toBe(1);
+    const summary = await request(server)
+      .get('/api/kmp/clusters/summary')
+      .set('Authorization', user);
+    expect(summary.body.total).toBe(1);
+    expect(summary.body.byEnvironment).toEqual({ edge: 1 });
     // The change feed needs an unconditional decision.
     expect(
       (

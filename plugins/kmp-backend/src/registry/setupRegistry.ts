@@ -162,6 +162,26 @@ export async function setupRegistry(ctx: KmpDomainContext) {
     res.json(result);
   });
 
+  router.get('/clusters/summary', async (req, res) => {
+    const credentials = await guard.caller(req);
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission: kmpClusterReadPermission }],
+      { credentials },
+    );
+    if (decision.result === AuthorizeResult.DENY) {
+      throw new NotAllowedError(
+        `not allowed to ${kmpClusterReadPermission.name}`,
+      );
+    }
+    res.json(
+      await clusters.summary(
+        decision.result === AuthorizeResult.CONDITIONAL
+          ? toClusterQuery(decision.conditions)
+          : undefined,
+      ),
+    );
+  });
+
   router.get('/clusters/changes', async (req, res) => {
     // The change feed (read by the catalog module) carries every cluster, so
     // it needs an unconditional read decision.

@@ -68,4 +68,28 @@ describe('KmpClient', () => {
       database: 'unavailable',
     });
   });
+
+  it('sends cluster filters, search and paging as query parameters', async () => {
+    let seen: URLSearchParams | undefined;
+    server.use(
+      http.get(`${baseUrl}/clusters`, ({ request }) => {
+        seen = new URL(request.url).searchParams;
+        return HttpResponse.json({ items: [], totalCount: 0 });
+      }),
+    );
+    await client.listClusters({
+      environment: ['production', 'edge'],
+      q: 'pay ments',
+      orderBy: 'region',
+      order: 'desc',
+      limit: 50,
+      offset: 100,
+    });
+    expect(seen?.getAll('environment')).toEqual(['production', 'edge']);
+    expect(seen?.get('q')).toBe('pay ments');
+    expect(seen?.get('orderBy')).toBe('region');
+    expect(seen?.get('order')).toBe('desc');
+    expect(seen?.get('limit')).toBe('50');
+    expect(seen?.get('offset')).toBe('100');
+  });
 });

@@ -1,7 +1,7 @@
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
-import { EnvironmentGroup } from '@kmp/plugin-kmp-common';
-import { KmpApi, KmpHealth } from './KmpApi';
+import { EnvironmentGroup, RegisteredCluster } from '@kmp/plugin-kmp-common';
+import { ClusterListQuery, ClusterSummary, KmpApi, KmpHealth } from './KmpApi';
 
 /**
  * Default {@link KmpApi} implementation over the discovery and fetch APIs.
@@ -23,6 +23,24 @@ export class KmpClient implements KmpApi {
 
   async listEnvironmentGroups(): Promise<{ items: EnvironmentGroup[] }> {
     return this.request('/environment-groups');
+  }
+
+  async listClusters(
+    query: ClusterListQuery = {},
+  ): Promise<{ items: RegisteredCluster[]; totalCount: number }> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value === undefined || value === '') continue;
+      for (const v of Array.isArray(value) ? value : [value]) {
+        params.append(key, String(v));
+      }
+    }
+    const search = params.toString();
+    return this.request(`/clusters${search ? `?${search}` : ''}`);
+  }
+
+  async getClusterSummary(): Promise<ClusterSummary> {
+    return this.request('/clusters/summary');
   }
 
   private async request<T>(

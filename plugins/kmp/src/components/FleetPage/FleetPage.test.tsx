@@ -3,10 +3,39 @@ import { screen } from '@testing-library/react';
 import { KmpApi, kmpApiRef } from '../../api';
 import { FleetPage } from './FleetPage';
 
+const cluster = (
+  name: string,
+  lifecycleState: string,
+  environment = 'production',
+) =>
+  ({
+    name,
+    environment,
+    environmentGroup: 'payments-prod',
+    region: 'eu-west-1',
+    profile: 'hardened',
+    kubernetesVersion: 'v1.35.4',
+    connectivity: 'direct',
+    lifecycleState,
+    owner: 'group:default/platform-team',
+    source: 'api',
+    status: { nodeCount: 3, nodesReady: 2, consecutiveFailures: 0 },
+    createdAt: '2026-11-25T12:00:00Z',
+    updatedAt: '2026-11-25T12:00:00Z',
+    revision: 1,
+  } as any);
+
 function fakeApi(overrides: Partial<KmpApi>): KmpApi {
   return {
     getHealth: async () => ({ status: 'ok', database: 'ok' }),
     listEnvironmentGroups: async () => ({ items: [] }),
+    listClusters: async () => ({ items: [], totalCount: 0 }),
+    getClusterSummary: async () => ({
+      total: 0,
+      byLifecycleState: {},
+      byEnvironment: {},
+      byConnectivity: {},
+    }),
     ...overrides,
   };
 }
@@ -41,6 +70,46 @@ describe('FleetPage', () => {
     expect(
       await screen.findByText('KMP backend and database are healthy'),
     ).toBeInTheDocument();
+  });
+
+  it('lists clusters with health and nodes, paging on the server', async () => {
+    const listClusters = jest.fn(async () => ({
+      items: [
+        cluster('pay-prod-eu1', 'active'),
+        cluster('store-42', 'unreachable', 'edge'),
+      ],
+      totalCount: 57,
+    }));
+    await renderInTestApp(
+      <TestApiProvider
+        apis={[
+          [
+            kmpApiRef,
+            fakeApi({
+              listClusters,
+              getClusterSummary: async () => ({
+                total: 57,
+                byLifecycleState: { active: 50, unreachable: 7 },
+                byEnvironment: { production: 40, edge: 17 },
+                byConnectivity: { direct: 57 },
+              }),
+            }),
+          ],
+        ]}
+      >
+        <FleetPage />
+      </TestApiProvider>,
+    );
+    expect(await screen.findByText('pay-prod-eu1')).toBeInTheDocument();
+    expect(screen.getByText('store-42')).toBeInTheDocument();
+    expect(screen.getAllByText('2/3 ready')).toHaveLength(2);
+    expect(await screen.findByText('57')).toBeInTheDocument();
+    expect(
+      screen.getByText('40 production · 0 non-production · 17 edge'),
+    ).toBeInTheDocument();
+    expect(listClusters).toHaveBeenCalledWith(
+      expect.objectContaining({ limit: 20, offset: 0 }),
+    );
   });
 
   it('shows an empty state that says how to add groups', async () => {

@@ -1,0 +1,1 @@
+export { ClusterTable, ClusterState } from './ClusterTable';

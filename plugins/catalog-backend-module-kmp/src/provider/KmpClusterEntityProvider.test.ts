@@ -4,9 +4,15 @@ import {
   startTestBackend,
 } from '@backstage/backend-test-utils';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
+import {
+  coreServices,
+  createServiceFactory,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
 import request from 'supertest';
 import kmpBackend from '@kmp/plugin-kmp-backend';
 import catalogBackend from '@backstage/plugin-catalog-backend';
+import kubernetesBackend from '@backstage/plugin-kubernetes-backend';
 import { catalogModuleKmp } from '../module';
 
 jest.setTimeout(90_000);
@@ -14,6 +20,14 @@ jest.setTimeout(90_000);
 const config = {
   backend: { baseUrl: 'http://localhost:7007' },
   catalog: { processingInterval: { seconds: 1 } },
+  kubernetes: {
+    serviceLocatorMethod: { type: 'multiTenant' },
+    // The broker URL is on loopback in the test, which the stock locator's
+    // SSRF rule refuses unless allowed.
+    clusterLocatorMethods: [
+      { type: 'catalog', dangerouslyAllowClusterUrls: ['localhost'] },
+    ],
+  },
   kmp: {
     environmentGroups: [
       {
@@ -56,6 +70,32 @@ async function waitFor<T>(
   }
 }
 
+// Every log line of every plugin, to prove no credential reaches a log.
+const logged: string[] = [];
+function capturingLogger(fields: object = {}): LoggerService {
+  const log = (level: string) => (message: string, meta?: unknown) => {
+    logged.push(
+      JSON.stringify({ level, message, fields, meta }, (_k, v) =>
+        v instanceof Error
+          ? { name: v.name, message: v.message, stack: v.stack }
+          : v,
+      ),
+    );
+  };
+  return {
+    error: log('error'),
+    warn: log('warn'),
+    info: log('info'),
+    debug: log('debug'),
+    child: more => capturingLogger({ ...fields, ...more }),
+  };
+}
+const capturingRootLogger = createServiceFactory({
+  service: coreServices.rootLogger,
+  deps: {},
+  factory: () => capturingLogger() as any,
+});
+
 describe('KMP cluster registry → catalog', () => {
   it('publishes registered clusters incrementally and removes decommissioned ones', async () => {
     const { server } = await startTestBackend({
@@ -63,6 +103,8 @@ describe('KMP cluster registry → catalog', () => {
         kmpBackend,
         catalogBackend,
         catalogModuleKmp,
+        kubernetesBackend,
+        capturingRootLogger,
         mockServices.rootConfig.factory({ data: config }),
         // The real scheduler, so that the provider's schedules run.
         schedulerServiceFactory,
@@ -139,6 +181,18 @@ describe('KMP cluster registry → catalog', () => {
     expect(everything).not.toContain('CA-PEM-DATA');
     expect(everything).not.toContain('127.0.0.1:1');
 
+    // The stock Kubernetes plugin's catalog cluster locator finds it, with
+    // the broker as its API server.
+    const located = await request(server)
+      .get('/api/kubernetes/clusters')
+      .set('Authorization', auth);
+    expect(located.status).toBe(200);
+    expect(located.body.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'pay-prod-eu1', authProvider: 'kmp' }),
+      ]),
+    );
+
     // A metadata change reaches the entity as a delta.
     await request(server)
       .patch('/api/kmp/clusters/pay-prod-eu1')
@@ -160,5 +214,14 @@ describe('KMP cluster registry → catalog', () => {
     await waitFor(async () =>
       (await entity('pay-prod-eu1')).status === 404 ? true : undefined,
     );
+
+    // Nothing logged anything secret, although the registration, the refresh
+    // failures of the unreachable URL and the auditor events were all logged.
+    expect(logged.length).toBeGreaterThan(20);
+    expect(logged.join('\n')).toContain('pay-prod-eu1');
+    for (const line of logged) {
+      expect(line).not.toContain('super-secret-token');
+      expect(line).not.toContain('CA-PEM-DATA');
+    }
   });
 });

@@ -429,7 +429,9 @@ export class ClusterStore {
       );
       if (criteria) applyClusterCriteria(query, criteria);
       const rows = await query.select(column).count({ n: '*' }).groupBy(column);
-      return Object.fromEntries(rows.map((r: any) => [r[column], Number(r.n)]));
+      return Object.fromEntries(
+        rows.map((r: any) => [String(r[column]), Number(r.n)]),
+      ) as Record<string, number>;
     };
     const byState = await count('lifecycle_state');
     return {

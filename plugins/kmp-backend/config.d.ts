@@ -84,6 +84,43 @@ export interface Config {
       };
     }>;
 
+    /** Policy governance: the CEL policy bundle, its distribution and compliance. */
+    policy?: {
+      /**
+       * Directory of the policy bundle (baseline.yaml, overlays/, groups/).
+       * Default: the bundle shipped with the plugin.
+       */
+      bundleDir?: string;
+      /**
+       * Enforcement of rules that do not set their own, per environment:
+       * `Deny`, `Warn` or `Audit`. Production always denies.
+       */
+      enforcement?: {
+        'non-production'?: 'Deny' | 'Warn' | 'Audit';
+        edge?: 'Deny' | 'Warn' | 'Audit';
+      };
+      limits?: {
+        /** Manifests one evaluate request may carry. Default 500. */
+        maxManifests?: number;
+      };
+      distribution?: {
+        /** `apply` (server-side apply to the cluster, default) or `gitops`. */
+        mode?: 'apply' | 'gitops';
+        /** GitOps working tree the rendered bundles are written to, per cluster. */
+        gitopsDir?: string;
+      };
+      compliance?: {
+        /** Scheduled drift checks and compliance scans. Default true. */
+        enabled?: boolean;
+        /** Seconds between fleet scans. Default 300. */
+        intervalSeconds?: number;
+        /** Clusters scanned at once. Default 4. */
+        concurrency?: number;
+        /** Deadline of one request to a cluster. Default 30. */
+        timeoutSeconds?: number;
+      };
+    };
+
     /** The catalog module that publishes the registry. */
     catalog?: {
       /** Set to false to stop publishing clusters. Default true. */

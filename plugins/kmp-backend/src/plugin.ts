@@ -10,7 +10,9 @@ import {
 } from '@kmp/plugin-kmp-node';
 import { migrateDatabase } from './database/migrateDatabase';
 import { setupAudit } from './audit/setupAudit';
+import { setupBroker } from './broker/setupBroker';
 import { setupHealth } from './health/setupHealth';
+import { setupPolicy } from './policy/setupPolicy';
 import { setupRegistry } from './registry/setupRegistry';
 import { createKmpApiRouter } from './schema/router';
 import { KmpDomainContext } from './types';
@@ -51,6 +53,7 @@ export const kmpPlugin = createBackendPlugin({
         auditor: coreServices.auditor,
         scheduler: coreServices.scheduler,
         discovery: coreServices.discovery,
+        userInfo: coreServices.userInfo,
       },
       async init(deps) {
         const { config, logger, database, httpRouter, permissionsRegistry } =
@@ -67,8 +70,9 @@ export const kmpPlugin = createBackendPlugin({
         const audit = await setupAudit(ctx, {
           sinkFactories: auditSinkFactories,
         });
-        void audit; // the KmpAuditService that other domains record with
-        await setupRegistry(ctx);
+        const registry = await setupRegistry(ctx);
+        const policy = await setupPolicy(ctx, { registry });
+        const broker = await setupBroker(ctx, { audit, registry, policy });
 
         // KMP answers errors with name and message only, never a stack
         // trace, even when the backend runs in development mode.
@@ -77,6 +81,11 @@ export const kmpPlugin = createBackendPlugin({
             showStackTraces: false,
           }),
         );
+        // The broker's proxy goes first: the OpenAPI router's JSON body
+        // parser would consume the bodies it forwards. It authenticates
+        // every request itself, answering 401 as a Kubernetes Status.
+        httpRouter.use(broker.proxyRouter);
+        httpRouter.addAuthPolicy({ path: '/proxy', allow: 'unauthenticated' });
         httpRouter.use(router);
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
         httpRouter.addAuthPolicy({

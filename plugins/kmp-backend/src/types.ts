@@ -8,6 +8,7 @@ import {
   PermissionsService,
   RootConfigService,
   SchedulerService,
+  UserInfoService,
 } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import { KmpApiRouter } from './schema/router';
@@ -30,4 +31,5 @@ export interface KmpDomainContext {
   auditor: AuditorService;
   scheduler: SchedulerService;
   discovery: DiscoveryService;
+  userInfo: UserInfoService;
 }

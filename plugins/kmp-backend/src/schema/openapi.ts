@@ -5,7 +5,9 @@
  * rejected with a 400 before a handler runs.
  */
 import { auditPaths, auditSchemas } from '../audit/openapi';
+import { brokerPaths, brokerSchemas } from '../broker/openapi';
 import { healthPaths, healthSchemas } from '../health/openapi';
+import { policyPaths, policySchemas } from '../policy/openapi';
 import { registryPaths, registrySchemas } from '../registry/openapi';
 
 export const spec = {
@@ -62,6 +64,8 @@ export const spec = {
       ...healthSchemas,
       ...auditSchemas,
       ...registrySchemas,
+      ...policySchemas,
+      ...brokerSchemas,
     },
     securitySchemes: {
       JWT: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -71,5 +75,7 @@ export const spec = {
     ...healthPaths,
     ...auditPaths,
     ...registryPaths,
+    ...policyPaths,
+    ...brokerPaths,
   },
 } as const;

@@ -4,3 +4,4 @@ export * from './environmentGroup';
 export * from './profile';
 export * from './persona';
 export * from './audit';
+export * from './policy';

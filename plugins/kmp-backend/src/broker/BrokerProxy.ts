@@ -1,0 +1,686 @@
+import {
+  HttpAuthService,
+  LoggerService,
+  UserInfoService,
+} from '@backstage/backend-plugin-api';
+import {
+  AuditTarget,
+  dnsLabelSchema,
+  Persona,
+  RegisteredCluster,
+} from '@kmp/plugin-kmp-common';
+import { KmpAuditService } from '@kmp/plugin-kmp-node';
+import { Request, Response } from 'express';
+import {
+  ClientRequest,
+  IncomingHttpHeaders,
+  IncomingMessage,
+  OutgoingHttpHeaders,
+} from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { ClusterRegistry } from '../registry/ClusterRegistry';
+import { ClusterStore } from '../registry/ClusterStore';
+import { AdmissionPreflight, AdmissionViolation } from './AdmissionPreflight';
+import { BrokerAuthorizer, BreakGlassGrant } from './BrokerAuthorizer';
+import { decodeManifest, readBody } from './body';
+import { ClusterConnection, ClusterConnections } from './ClusterConnections';
+import { BrokerConfig } from './config';
+import {
+  forwardableRequestHeaders,
+  forwardableResponseHeaders,
+} from './headers';
+import {
+  auditActor,
+  CallerIdentity,
+  identify,
+  identifyToken,
+  impersonationHeaders,
+  PersonaResolver,
+} from './identity';
+import {
+  accessOf,
+  authorizationVerb,
+  checkProxyPath,
+  isLongRunning,
+  KubeRequestInfo,
+  parseRequestInfo,
+} from './requestInfo';
+import { BrokerError, kubeStatus, sendStatus } from './status';
+import { BrokerTokenStore, isBrokerToken } from './TokenStore';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+const PROXY_PATH = /^\/proxy\/clusters\/([^/?]*)(.*)$/;
+
+/** The audit action of every request through the broker. */
+export const PROXY_AUDIT_ACTION = 'proxy.request';
+
+/** Response header naming the audit correlation id of a request. */
+export const AUDIT_ID_HEADER = 'kmp-audit-id';
+
+/** What one request has established so far, for its audit events. */
+interface Exchange {
+  correlationId: string;
+  started: number;
+  req: Request;
+  identity?: CallerIdentity;
+  personas: Persona[];
+  clusterName?: string;
+  cluster?: RegisteredCluster;
+  info?: KubeRequestInfo;
+  access?: 'read' | 'write';
+  longRunning: boolean;
+  strippedHeaders: string[];
+  breakGlass?: BreakGlassGrant;
+  violations?: AdmissionViolation[];
+  /** `Warning` headers (RFC 7234 §5.5, as the API server sends them). */
+  warnings: string[];
+}
+
+type RelayEnd = 'ended' | 'client-closed' | 'upstream-failed';
+
+/** An answer of the cluster the broker passes on as it is. */
+interface ClusterAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * Streams an upstream response body to the client with back-pressure and
+ * resolves, without ending the client response, when the body is complete,
+ * when the client went away (the upstream request is then destroyed), or
+ * when the cluster broke off.
+ */
+function relay(
+  upstream: IncomingMessage,
+  upstreamRequest: ClientRequest,
+  res: Response,
+): Promise<RelayEnd> {
+  return new Promise(resolve => {
+    let done = false;
+    const finish = (how: RelayEnd) => {
+      if (done) return;
+      done = true;
+      resolve(how);
+    };
+    upstream.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) {
+        upstream.pause();
+        res.once('drain', () => upstream.resume());
+      }
+    });
+    upstream.once('end', () => finish('ended'));
+    upstream.once('error', () => finish('upstream-failed'));
+    upstream.once('close', () => {
+      if (!upstream.complete) finish('upstream-failed');
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        upstreamRequest.destroy();
+        finish('client-closed');
+      }
+    });
+  });
+}
+
+/**
+ * The Kubernetes-API-compatible reverse proxy at
+ * `/api/kmp/proxy/clusters/<cluster>/<kubernetes path>`: authenticates the
+ * caller, checks the path, parses what the request does, authorises it
+ * (permission framework + environment policy), runs the admission
+ * pre-flight on writes, forwards it with the cluster's credential and
+ * impersonation of the caller, streams the answer back, and audits it.
+ *
+ * Audit timing: a refusal is recorded before its Status is sent. Writes and
+ * long-running reads (watch, logs) are recorded as `pending` before they are
+ * forwarded (no change reaches a cluster without a durable record; a stream
+ * is on record while it runs) and again with the outcome when they end.
+ * Ordinary reads are recorded once, after the body was relayed and before
+ * the response is ended, so the response completes only when its audit
+ * event is durable.
+ */
+export class BrokerProxy {
+  private readonly gitopsIdentities: ReadonlySet<string>;
+
+  private constructor(
+    private readonly httpAuth: HttpAuthService,
+    private readonly userInfo: UserInfoService,
+    private readonly audit: KmpAuditService,
+    private readonly clusters: ClusterStore,
+    private readonly registry: ClusterRegistry,
+    private readonly connections: ClusterConnections,
+    private readonly authorizer: BrokerAuthorizer,
+    private readonly personas: PersonaResolver,
+    private readonly preflight: AdmissionPreflight,
+    private readonly tokens: BrokerTokenStore,
+    private readonly config: BrokerConfig,
+    private readonly logger: LoggerService,
+  ) {
+    this.gitopsIdentities = new Set(config.gitopsIdentities);
+  }
+
+  static create(options: {
+    httpAuth: HttpAuthService;
+    userInfo: UserInfoService;
+    audit: KmpAuditService;
+    clusters: ClusterStore;
+    registry: ClusterRegistry;
+    connections: ClusterConnections;
+    authorizer: BrokerAuthorizer;
+    personas: PersonaResolver;
+    preflight: AdmissionPreflight;
+    tokens: BrokerTokenStore;
+    config: BrokerConfig;
+    logger: LoggerService;
+  }) {
+    return new BrokerProxy(
+      options.httpAuth,
+      options.userInfo,
+      options.audit,
+      options.clusters,
+      options.registry,
+      options.connections,
+      options.authorizer,
+      options.personas,
+      options.preflight,
+      options.tokens,
+      options.config,
+      options.logger,
+    );
+  }
+
+  /** Express handler; never rejects. */
+  handle = async (req: Request, res: Response): Promise<void> => {
+    const x: Exchange = {
+      correlationId: randomUUID(),
+      started: performance.now(),
+      req,
+      personas: [],
+      longRunning: false,
+      strippedHeaders: [],
+      warnings: [],
+    };
+    res.setHeader(AUDIT_ID_HEADER, x.correlationId);
+    try {
+      await this.serve(x, res);
+    } catch (error) {
+      await this.refuse(x, res, error);
+    }
+  };
+
+  private async serve(x: Exchange, res: Response): Promise<void> {
+    const { req } = x;
+    if (!req.url.startsWith('/')) {
+      throw new BrokerError(
+        400,
+        'path refused: absolute URLs are not accepted',
+        undefined,
+        'path hygiene',
+      );
+    }
+    const match = PROXY_PATH.exec(req.url);
+    if (!match) {
+      throw new BrokerError(
+        404,
+        'the broker serves /proxy/clusters/<cluster>/<Kubernetes API path>',
+        undefined,
+        'not a broker path',
+      );
+    }
+    const name = match[1];
+    if (dnsLabelSchema.safeParse(name).success) x.clusterName = name;
+
+    x.identity = await this.authenticate(req, name);
+
+    const { path, query } = checkProxyPath(match[2] || '/');
+    if (!METHODS.has(req.method)) {
+      throw new BrokerError(
+        405,
+        `method ${req.method} is not part of the Kubernetes API`,
+        undefined,
+        'method not allowed',
+      );
+    }
+    const info = parseRequestInfo(req.method, path, new URLSearchParams(query));
+    x.info = info;
+    x.access = accessOf(info);
+    x.longRunning = isLongRunning(info);
+
+    const cluster = x.clusterName
+      ? await this.clusters.get(x.clusterName)
+      : undefined;
+    if (!cluster || cluster.lifecycleState === 'decommissioned') {
+      throw new BrokerError(
+        404,
+        `cluster '${name.slice(0, 63)}' is not registered`,
+        { name: name.slice(0, 63), kind: 'clusters' },
+        'cluster not registered',
+      );
+    }
+    x.cluster = cluster;
+    x.personas = this.personas.personasOf(x.identity, cluster.environmentGroup);
+
+    const { breakGlass } = await this.authorizer.authorize(
+      x.identity,
+      cluster,
+      info,
+      x.access,
+    );
+    x.breakGlass = breakGlass;
+
+    if (req.headers.upgrade) {
+      throw new BrokerError(
+        501,
+        'exec, attach and port-forward streams (WebSocket/SPDY upgrades) are not supported by the broker yet',
+        undefined,
+        'upgrade not supported',
+      );
+    }
+    if (cluster.connectivity !== 'direct' || !cluster.apiServerUrl) {
+      throw new BrokerError(
+        503,
+        `cluster '${cluster.name}' is reached through its ${cluster.connectivity} agent, which the broker does not support yet`,
+        { name: cluster.name },
+        'agent connectivity not supported',
+      );
+    }
+
+    const body = await readBody(req, this.config.maxRequestBodyBytes);
+    const { headers, stripped } = forwardableRequestHeaders(req.headers);
+    x.strippedHeaders = stripped;
+    Object.assign(headers, impersonationHeaders(x.identity, x.personas), {
+      'audit-id': x.correlationId,
+    });
+
+    const connection = await this.connections.get(
+      {
+        name: cluster.name,
+        revision: cluster.revision,
+        apiServerUrl: cluster.apiServerUrl,
+      },
+      () => this.registry.credentialsOf(cluster.name),
+    );
+
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.once('close', onClose);
+
+    const refusedByCluster = await this.preflightWrite(
+      x,
+      connection,
+      { method: req.method, path, query, headers, body },
+      abort.signal,
+    );
+    if (refusedByCluster) {
+      res.off('close', onClose);
+      await this.record(
+        x,
+        { result: 'allow' },
+        'failure',
+        refusedByCluster.status,
+        { dryRun: true },
+      );
+      res.writeHead(
+        refusedByCluster.status,
+        forwardableResponseHeaders(refusedByCluster.headers),
+      );
+      res.end(refusedByCluster.body);
+      return;
+    }
+
+    if (x.access === 'write' || x.longRunning) {
+      await this.record(x, { result: 'allow' }, 'pending');
+    }
+
+    const { request: upstreamRequest, response: upstream } =
+      await connection.forward({
+        method: req.method,
+        pathAndQuery: query ? `${path}?${query}` : path,
+        headers,
+        body,
+        longRunning: x.longRunning,
+        signal: abort.signal,
+      });
+    res.off('close', onClose);
+
+    if (upstream.statusCode === 401) {
+      upstream.resume();
+      throw new BrokerError(
+        502,
+        `cluster '${cluster.name}' rejected the broker's credential; its registration needs new credentials`,
+        { name: cluster.name },
+        'cluster credential rejected',
+      );
+    }
+
+    const status = upstream.statusCode ?? 502;
+    const responseHeaders = forwardableResponseHeaders(upstream.headers);
+    if (x.warnings.length > 0) {
+      const theirs = responseHeaders.warning;
+      responseHeaders.warning = [
+        ...x.warnings,
+        ...(theirs === undefined
+          ? []
+          : ([] as string[]).concat(String(theirs))),
+      ];
+    }
+    res.writeHead(status, responseHeaders);
+    if (x.longRunning) res.flushHeaders();
+    const end = await relay(upstream, upstreamRequest, res);
+    const ok = end === 'ended' || (end === 'client-closed' && x.longRunning);
+    await this.record(
+      x,
+      { result: 'allow' },
+      ok && status < 400 ? 'success' : 'failure',
+      status,
+      end === 'ended' ? undefined : { ended: end },
+    ).catch(error =>
+      this.logger.error(
+        `Broker: could not record the audit event of ${x.correlationId}: ${error}`,
+      ),
+    );
+    if (end === 'ended') {
+      res.end();
+    } else {
+      res.destroy();
+    }
+  }
+
+  /**
+   * A KMP-issued kubeconfig token (bound to one cluster), or Backstage user
+   * or service credentials.
+   */
+  private async authenticate(
+    req: Request,
+    cluster: string,
+  ): Promise<CallerIdentity> {
+    const unauthorized = (why: string) =>
+      new BrokerError(
+        401,
+        `Unauthorized: ${why}`,
+        undefined,
+        'not authenticated',
+      );
+    const bearer = /^Bearer\s+(\S+)$/i.exec(
+      req.headers.authorization ?? '',
+    )?.[1];
+    if (bearer && isBrokerToken(bearer)) {
+      const token = await this.tokens.lookup(bearer);
+      if (!token) throw unauthorized('unknown token');
+      if (token.state !== 'active') throw unauthorized(`token ${token.state}`);
+      if (token.cluster !== cluster) {
+        throw unauthorized(`token was issued for cluster ${token.cluster}`);
+      }
+      return identifyToken(token, this.gitopsIdentities);
+    }
+    let credentials;
+    try {
+      credentials = await this.httpAuth.credentials(req, {
+        allow: ['user', 'service'],
+      });
+    } catch (error) {
+      throw unauthorized((error as Error).message);
+    }
+    return identify(credentials, this.userInfo, this.gitopsIdentities);
+  }
+
+  /**
+   * The admission pre-flight of creates, updates and patches (and of the
+   * ephemeral containers of a pod). The object checked is the API server's
+   * dry run of the same request: what the cluster would store, after
+   * defaulting, mutating admission and the patch, with its kind and
+   * namespace filled in (a body may omit them). When the dry run fails, its
+   * answer is what the caller gets; the request is not forwarded.
+   */
+  private async preflightWrite(
+    x: Exchange,
+    connection: ClusterConnection,
+    request: {
+      method: string;
+      path: string;
+      query: string;
+      headers: OutgoingHttpHeaders;
+      body?: Buffer;
+    },
+    signal: AbortSignal,
+  ): Promise<ClusterAnswer | undefined> {
+    const { info, cluster } = x;
+    if (
+      !info?.isResourceRequest ||
+      !cluster ||
+      !request.body ||
+      !['create', 'update', 'patch'].includes(info.verb) ||
+      (info.subresource && info.subresource !== 'ephemeralcontainers') ||
+      x.access !== 'write'
+    ) {
+      return undefined;
+    }
+    const contentEncoding = String(
+      x.req.headers['content-encoding'] ?? 'identity',
+    );
+    if (contentEncoding !== 'identity') {
+      throw new BrokerError(
+        415,
+        `the broker checks writes before forwarding them and cannot read a ${contentEncoding}-encoded body`,
+        undefined,
+        'unsupported media type',
+      );
+    }
+    // Refuses malformed JSON/YAML and bombs before the cluster sees them;
+    // the object checked comes from the dry run, so any encoding the API
+    // server reads (protobuf from kubectl) works.
+    decodeManifest(request.body, x.req.headers['content-type']);
+
+    const dryRun = await this.dryRun(connection, request, signal);
+    if (!('object' in dryRun)) return dryRun;
+    const manifest = dryRun.object;
+
+    const found = await this.preflight.check(
+      cluster,
+      manifest,
+      info.verb as 'create' | 'update' | 'patch',
+    );
+    if (found.length > 0) x.violations = found;
+    for (const v of found) {
+      if (v.enforcement === 'Warn') {
+        x.warnings.push(
+          `299 - ${JSON.stringify(`${v.rule}: ${v.message}`.slice(0, 500))}`,
+        );
+      }
+    }
+    const violations = found.filter(v => (v.enforcement ?? 'Deny') === 'Deny');
+    if (violations.length > 0) {
+      const kind =
+        typeof (manifest as { kind?: unknown })?.kind === 'string'
+          ? (manifest as { kind: string }).kind
+          : info.resource;
+      throw new BrokerError(
+        422,
+        `${kind}${
+          info.name ? ` "${info.name}"` : ''
+        } is refused by the KMP admission pre-flight: ${violations
+          .map(v => `${v.rule}: ${v.message}`)
+          .join('; ')}`,
+        {
+          name: info.name,
+          group: info.apiGroup,
+          kind,
+          causes: violations.map(v => ({
+            reason: 'FieldValueForbidden',
+            message: `${v.rule}: ${v.message}`,
+            ...(v.field ? { field: v.field } : {}),
+          })),
+        },
+        `admission pre-flight: ${violations.map(v => v.rule).join(', ')}`,
+      );
+    }
+    return undefined;
+  }
+
+  /** The same request as a server-side dry run. */
+  private async dryRun(
+    connection: ClusterConnection,
+    request: {
+      method: string;
+      path: string;
+      query: string;
+      headers: OutgoingHttpHeaders;
+      body?: Buffer;
+    },
+    signal: AbortSignal,
+  ): Promise<{ object: unknown } | ClusterAnswer> {
+    const params = new URLSearchParams(request.query);
+    params.set('dryRun', 'All');
+    const { response } = await connection.forward({
+      method: request.method,
+      pathAndQuery: `${request.path}?${params}`,
+      headers: { ...request.headers, accept: 'application/json' },
+      body: request.body,
+      longRunning: false,
+      signal,
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of response) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const status = response.statusCode ?? 502;
+    if (status >= 200 && status < 300) {
+      try {
+        return { object: JSON.parse(body.toString('utf8')) };
+      } catch {
+        // fall through: answered, but not with an object
+      }
+    }
+    return {
+      status: status < 300 ? 502 : status,
+      headers: response.headers,
+      body,
+    };
+  }
+
+  /** Answers a refusal or failure with a Status, after auditing it. */
+  private async refuse(x: Exchange, res: Response, error: unknown) {
+    const brokerError =
+      error instanceof BrokerError
+        ? error
+        : new BrokerError(500, 'internal error in the KMP broker');
+    if (!(error instanceof BrokerError)) {
+      this.logger.error(
+        `Broker: request ${x.correlationId} failed: ${error}`,
+        error as Error,
+      );
+    }
+    const code = brokerError.code;
+    // Refusals are KMP's decision; unavailability is not.
+    const refused = (code < 500 && code !== 499) || code === 501;
+    try {
+      await this.record(
+        x,
+        refused
+          ? {
+              result: 'deny',
+              reason: brokerError.rule ?? brokerError.message,
+            }
+          : { result: 'allow' },
+        'failure',
+        code === 499 ? undefined : code,
+        refused ? undefined : { error: brokerError.message },
+      );
+    } catch (auditError) {
+      this.logger.error(
+        `Broker: could not record the audit event of ${x.correlationId}: ${auditError}`,
+      );
+      if (!res.headersSent) {
+        sendStatus(
+          res,
+          kubeStatus(
+            503,
+            'the KMP audit trail is unavailable; request refused',
+          ),
+        );
+        return;
+      }
+    }
+    if (code === 499) {
+      res.destroy();
+      return;
+    }
+    if (code === 413 && !res.headersSent) {
+      // The rest of the body is not read; the connection cannot be reused.
+      res.setHeader('Connection', 'close');
+    }
+    sendStatus(res, brokerError.toStatus());
+  }
+
+  private async record(
+    x: Exchange,
+    decision: { result: 'allow' | 'deny'; reason?: string },
+    outcome: 'success' | 'failure' | 'pending',
+    status?: number,
+    extra?: Record<string, unknown>,
+  ) {
+    const { req, info, cluster } = x;
+    const target: AuditTarget = {};
+    const clusterName = cluster?.name ?? x.clusterName;
+    if (clusterName) target.cluster = clusterName;
+    if (cluster) target.environmentGroup = cluster.environmentGroup;
+    if (info?.namespace) target.namespace = info.namespace.slice(0, 253);
+    if (info?.isResourceRequest && info.resource) {
+      target.resource = {
+        group: info.apiGroup.slice(0, 253),
+        version: info.apiVersion?.slice(0, 63),
+        resource: info.resource.slice(0, 253),
+        ...(info.subresource
+          ? { subresource: info.subresource.slice(0, 63) }
+          : {}),
+        ...(info.name ? { name: info.name.slice(0, 253) } : {}),
+      };
+    }
+    const rawPath = req.url.replace(PROXY_PATH, '$2') || '/';
+    const details: Record<string, unknown> = {
+      ...(x.access ? { access: x.access } : {}),
+      ...(x.longRunning ? { longRunning: true } : {}),
+      ...(x.strippedHeaders.length > 0
+        ? { strippedHeaders: x.strippedHeaders }
+        : {}),
+      ...(x.breakGlass ? { breakGlassGrant: x.breakGlass.id } : {}),
+      ...(x.identity?.token ? { kubeconfigToken: x.identity.token.id } : {}),
+      ...(x.violations ? { violations: x.violations } : {}),
+      ...(x.personas.length > 1 ? { personas: x.personas } : {}),
+      ...extra,
+    };
+    await this.audit.record({
+      correlationId: x.correlationId,
+      action: PROXY_AUDIT_ACTION,
+      source: 'kmp',
+      actor: auditActor(
+        x.identity,
+        x.personas,
+        { ip: req.ip, userAgent: req.headers['user-agent'] },
+        !!x.breakGlass,
+      ),
+      target,
+      decision: {
+        result: decision.result,
+        ...(decision.reason ? { reason: decision.reason.slice(0, 1000) } : {}),
+      },
+      outcome,
+      request: {
+        method: req.method.slice(0, 16),
+        path: rawPath.slice(0, 2048),
+        ...(info ? { verb: authorizationVerb(info).slice(0, 32) } : {}),
+      },
+      ...(outcome === 'pending'
+        ? {}
+        : {
+            response: {
+              ...(status ? { status } : {}),
+              durationMs:
+                Math.round((performance.now() - x.started) * 100) / 100,
+            },
+          }),
+      ...(Object.keys(details).length > 0 ? { details } : {}),
+    });
+  }
+}

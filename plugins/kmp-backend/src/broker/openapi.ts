@@ -1,0 +1,146 @@
+/**
+ * OpenAPI paths and schemas of the broker's REST routes (just-in-time
+ * kubeconfigs). The Kubernetes-API-compatible proxy under
+ * `/proxy/clusters/{name}/…` is not described here: it speaks the
+ * cluster's own API and is mounted before the validating router.
+ */
+
+const errorResponse = { $ref: '#/components/responses/ErrorResponse' } as const;
+const json = <T>(schema: T) => ({ 'application/json': { schema } } as const);
+const clusterParam = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  description: 'Cluster name (DNS-1123 label)',
+  schema: {
+    type: 'string',
+    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+    maxLength: 63,
+  },
+} as const;
+
+export const brokerPaths = {
+  '/clusters/{name}/kubeconfig': {
+    post: {
+      operationId: 'IssueKubeconfig',
+      description:
+        'Issues a kubeconfig whose server is the KMP broker and whose only credential is a short-lived bearer token bound to the caller, the cluster and an access level (read, or write where the caller may write; production kubeconfigs are read-only except for the GitOps identity). The token is returned once and stored only as a hash.',
+      security: [{}, { JWT: [] }],
+      parameters: [clusterParam],
+      requestBody: {
+        required: false,
+        content: json({
+          type: 'object',
+          properties: {
+            expiresInSeconds: {
+              type: 'integer',
+              minimum: 1,
+              description:
+                'Lifetime; default kmp.broker.tokens.defaultTtlSeconds (1 h), capped at maxTtlSeconds (8 h)',
+            },
+            access: { type: 'string', enum: ['read', 'write'] },
+            namespace: {
+              type: 'string',
+              maxLength: 63,
+              description: 'Default namespace of the kubeconfig context',
+            },
+          },
+          additionalProperties: false,
+        }),
+      },
+      responses: {
+        '201': {
+          description: 'The kubeconfig, its token and the token record.',
+          content: json({
+            allOf: [
+              { $ref: '#/components/schemas/KubeconfigToken' },
+              {
+                type: 'object',
+                properties: {
+                  token: { type: 'string' },
+                  kubeconfig: { type: 'string', description: 'YAML' },
+                },
+                required: ['token', 'kubeconfig'],
+              },
+            ],
+          }),
+        },
+        default: errorResponse,
+      },
+    },
+  },
+  '/kubeconfig-tokens': {
+    get: {
+      operationId: 'ListKubeconfigTokens',
+      description: "Lists the caller's kubeconfig tokens, newest first.",
+      security: [{}, { JWT: [] }],
+      responses: {
+        '200': {
+          description: 'The tokens (never the token values).',
+          content: json({
+            type: 'object',
+            properties: {
+              items: {
+                type: 'array',
+                items: { $ref: '#/components/schemas/KubeconfigToken' },
+              },
+            },
+            required: ['items'],
+          }),
+        },
+        default: errorResponse,
+      },
+    },
+  },
+  '/kubeconfig-tokens/{id}': {
+    delete: {
+      operationId: 'RevokeKubeconfigToken',
+      description:
+        "Revokes one of the caller's kubeconfig tokens; the broker refuses it from then on.",
+      security: [{}, { JWT: [] }],
+      parameters: [
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          schema: { type: 'string', format: 'uuid' },
+        },
+      ],
+      responses: {
+        '200': {
+          description: 'The revoked token.',
+          content: json({ $ref: '#/components/schemas/KubeconfigToken' }),
+        },
+        default: errorResponse,
+      },
+    },
+  },
+} as const;
+
+export const brokerSchemas = {
+  KubeconfigToken: {
+    type: 'object',
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      actorRef: { type: 'string' },
+      actorKind: { type: 'string', enum: ['user', 'service'] },
+      cluster: { type: 'string' },
+      access: { type: 'string', enum: ['read', 'write'] },
+      createdAt: { type: 'string', format: 'date-time' },
+      expiresAt: { type: 'string', format: 'date-time' },
+      revokedAt: { type: 'string', format: 'date-time' },
+      revokedBy: { type: 'string' },
+      state: { type: 'string', enum: ['active', 'expired', 'revoked'] },
+    },
+    required: [
+      'id',
+      'actorRef',
+      'actorKind',
+      'cluster',
+      'access',
+      'createdAt',
+      'expiresAt',
+      'state',
+    ],
+  },
+} as const;

@@ -1,0 +1,357 @@
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError } from '@backstage/errors';
+import {
+  AuthorizeResult,
+  BasicPermission,
+} from '@backstage/plugin-permission-common';
+import { createConditionTransformer } from '@backstage/plugin-permission-node';
+import {
+  environmentSchema,
+  kmpClusterReadPermission,
+  kmpPolicyManagePermission,
+  kmpPolicyReadPermission,
+  policyDistributionModeSchema,
+  policyEvaluateRequestSchema,
+  PolicyTarget,
+  dnsLabelSchema,
+} from '@kmp/plugin-kmp-common';
+import { Request } from 'express';
+import { z } from 'zod';
+import { KmpDomainContext } from '../types';
+import { actorOf } from '../registry/ClusterRegistry';
+import {
+  clusterPermissionResourceRef,
+  ClusterQuery,
+} from '../registry/clusterPermissions';
+import { describeConfigIssue } from '../registry/config';
+import { PolicyBundleError } from './bundle/BundleSource';
+import { PolicyBundleSet } from './bundle/PolicyBundleSet';
+import { readPolicyConfig } from './config';
+import { PolicyRegistry, PolicyService } from './PolicyService';
+import { PolicyStore } from './PolicyStore';
+import { renderBundle, toYaml } from './render/renderPolicies';
+
+function parse<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  what: string,
+): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new InputError(
+      describeConfigIssue(what, result.error).replace(
+        'Invalid configuration at ',
+        'Invalid request ',
+      ),
+    );
+  }
+  return result.data;
+}
+
+const bundleQuerySchema = z
+  .object({
+    cluster: dnsLabelSchema.optional(),
+    environment: environmentSchema.optional(),
+    environmentGroup: dnsLabelSchema.optional(),
+    render: z.enum(['vap', 'gatekeeper', 'kyverno']).optional(),
+  })
+  .strict()
+  .refine(q => !!q.cluster !== !!q.environment, {
+    message: 'give either cluster or environment',
+  })
+  .refine(q => !(q.cluster && q.environmentGroup), {
+    message: 'environmentGroup goes with environment, not with cluster',
+  });
+
+const distributeSchema = z
+  .object({
+    cluster: dnsLabelSchema,
+    mode: policyDistributionModeSchema.optional(),
+  })
+  .strict();
+
+const pageSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/**
+ * Policy governance: the bundle (loaded and validated at start-up), the
+ * in-process evaluator behind `POST /policies/evaluate`, renderers,
+ * distribution to clusters and compliance reports.
+ */
+export async function setupPolicy(
+  ctx: KmpDomainContext,
+  deps: { registry: PolicyRegistry },
+) {
+  const { config, db, router, httpAuth, permissions, logger, auditor } = ctx;
+  const policyConfig = readPolicyConfig(config);
+
+  let bundles: PolicyBundleSet;
+  try {
+    bundles = PolicyBundleSet.load(policyConfig.bundleDir, {
+      enforcement: policyConfig.enforcement,
+    });
+  } catch (error) {
+    if (error instanceof PolicyBundleError) {
+      // Fail start-up: a broken bundle is never half-enforced.
+      throw new Error(
+        `${error.message}\n(bundle directory ${policyConfig.bundleDir}, kmp.policy.bundleDir)`,
+      );
+    }
+    throw error;
+  }
+  logger.info(
+    `Policy bundle loaded from ${policyConfig.bundleDir}: overlays ${bundles
+      .overlayNames()
+      .join(', ')}; group overlays ${
+      bundles.groupNames().join(', ') || 'none'
+    }`,
+  );
+
+  const store = PolicyStore.create({ db });
+  const service = PolicyService.create({
+    bundles,
+    registry: deps.registry,
+    store,
+    logger,
+    gitopsDir: policyConfig.distribution.gitopsDir,
+    maxManifests: policyConfig.maxManifests,
+    timeoutSeconds: policyConfig.compliance.timeoutSeconds,
+  });
+
+  const toClusterQuery = createConditionTransformer<ClusterQuery>(
+    ctx.permissionsRegistry.getPermissionRuleset(clusterPermissionResourceRef),
+  );
+  const callerOf = (req: Request) =>
+    httpAuth.credentials(req, { allow: ['user', 'service'] });
+  const authorize = async (
+    credentials: BackstageCredentials,
+    permission: BasicPermission,
+  ) => {
+    const [decision] = await permissions.authorize([{ permission }], {
+      credentials,
+    });
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(`not allowed to ${permission.name}`);
+    }
+  };
+  const authorizeClusterRead = async (
+    credentials: BackstageCredentials,
+    cluster: string,
+  ) => {
+    const [decision] = await permissions.authorize(
+      [{ permission: kmpClusterReadPermission, resourceRef: cluster }],
+      { credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(
+        `not allowed to ${kmpClusterReadPermission.name} on cluster '${cluster}'`,
+      );
+    }
+  };
+  const audited = async <T>(
+    req: Request,
+    credentials: BackstageCredentials,
+    eventId: string,
+    meta: Record<string, unknown>,
+    fn: () => Promise<T>,
+  ): Promise<T> => {
+    const event = await auditor.createEvent({
+      eventId,
+      request: req,
+      severityLevel: 'medium',
+      meta: { ...meta, actor: actorOf(credentials) },
+    });
+    try {
+      const result = await fn();
+      await event.success();
+      return result;
+    } catch (error) {
+      await event.fail({ error: error as Error });
+      throw error;
+    }
+  };
+
+  router.post('/policies/evaluate', async (req, res) => {
+    const credentials = await callerOf(req);
+    await authorize(credentials, kmpPolicyReadPermission);
+    const body = parse(policyEvaluateRequestSchema, req.body, 'body');
+    if ('cluster' in body.target) {
+      await authorizeClusterRead(credentials, body.target.cluster);
+    }
+    res.json(await service.evaluate(body));
+  });
+
+  router.get('/policies/bundle', async (req, res) => {
+    const credentials = await callerOf(req);
+    await authorize(credentials, kmpPolicyReadPermission);
+    const q = parse(bundleQuerySchema, req.query, 'query');
+    let target: PolicyTarget;
+    if (q.cluster) {
+      await authorizeClusterRead(credentials, q.cluster);
+      target = { cluster: q.cluster };
+    } else {
+      target = {
+        environment: q.environment!,
+        ...(q.environmentGroup ? { environmentGroup: q.environmentGroup } : {}),
+      };
+    }
+    const bundle = await service.bundleFor(target);
+    res.setHeader('ETag', `"${bundle.version}"`);
+    if (q.render) {
+      res
+        .type('application/yaml')
+        .send(
+          toYaml(
+            renderBundle(bundle, q.render),
+            `KMP policy bundle ${bundle.name}@${bundle.version} (${q.render})`,
+          ),
+        );
+      return;
+    }
+    res.json(bundle);
+  });
+
+  /** Names of the clusters the caller may read, or undefined for all. */
+  const visibleClusters = async (credentials: BackstageCredentials) => {
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission: kmpClusterReadPermission }],
+      { credentials },
+    );
+    if (decision.result === AuthorizeResult.DENY) {
+      throw new NotAllowedError(
+        `not allowed to ${kmpClusterReadPermission.name}`,
+      );
+    }
+    if (decision.result !== AuthorizeResult.CONDITIONAL) return undefined;
+    const { items } = await deps.registry.clusters.list({
+      criteria: toClusterQuery(decision.conditions),
+      limit: 10_000,
+    });
+    return items.map(c => c.name);
+  };
+
+  router.get('/policies/installations', async (req, res) => {
+    const credentials = await callerOf(req);
+    await authorize(credentials, kmpPolicyReadPermission);
+    const page = parse(pageSchema, req.query, 'query');
+    const visible = await visibleClusters(credentials);
+    res.json(
+      await store.listInstallations({
+        ...page,
+        ...(visible ? { clusters: visible } : {}),
+      }),
+    );
+  });
+
+  router.post('/policies/distribute', async (req, res) => {
+    const credentials = await callerOf(req);
+    await authorize(credentials, kmpPolicyManagePermission);
+    const body = parse(distributeSchema, req.body, 'body');
+    await authorizeClusterRead(credentials, body.cluster);
+    const mode = body.mode ?? policyConfig.distribution.mode;
+    if (mode === 'gitops' && !policyConfig.distribution.gitopsDir) {
+      throw new InputError(
+        'GitOps distribution is not configured (kmp.policy.distribution.gitopsDir)',
+      );
+    }
+    const installation = await audited(
+      req,
+      credentials,
+      'policy-distribute',
+      { cluster: body.cluster, mode },
+      () => service.distribute(body.cluster, mode, actorOf(credentials)),
+    );
+    res.json(installation);
+  });
+
+  router.get('/policies/compliance', async (req, res) => {
+    const credentials = await callerOf(req);
+    await authorize(credentials, kmpPolicyReadPermission);
+    const cluster = req.query.cluster;
+    if (typeof cluster === 'string') {
+      await authorizeClusterRead(credentials, cluster);
+      res.json(await service.report(await service.clusterOrThrow(cluster)));
+      return;
+    }
+    const page = parse(pageSchema, req.query, 'query');
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission: kmpClusterReadPermission }],
+      { credentials },
+    );
+    if (decision.result === AuthorizeResult.DENY) {
+      throw new NotAllowedError(
+        `not allowed to ${kmpClusterReadPermission.name}`,
+      );
+    }
+    const { items, totalCount } = await deps.registry.clusters.list({
+      ...page,
+      criteria:
+        decision.result === AuthorizeResult.CONDITIONAL
+          ? toClusterQuery(decision.conditions)
+          : undefined,
+    });
+    const summaries = await Promise.all(
+      items.map(async c => {
+        const report = await service.report(c);
+        return {
+          cluster: c.name,
+          environment: c.environment,
+          environmentGroup: c.environmentGroup,
+          governedVersion: report.governedVersion,
+          installedVersion: report.installation?.bundleVersion,
+          mode: report.installation?.mode,
+          drift: report.installation?.drift.status ?? 'unknown',
+          upToDate:
+            report.installation?.bundleVersion === report.governedVersion,
+          violations: report.rules.reduce((n, r) => n + r.violations, 0),
+          scannedAt: report.scan?.scannedAt,
+          scanStatus: report.scan?.status,
+        };
+      }),
+    );
+    res.json({ items: summaries, totalCount });
+  });
+
+  router.post('/policies/compliance/scan', async (req, res) => {
+    const credentials = await callerOf(req);
+    await authorize(credentials, kmpPolicyManagePermission);
+    const { cluster } = parse(
+      z.object({ cluster: dnsLabelSchema }).strict(),
+      req.body,
+      'body',
+    );
+    await authorizeClusterRead(credentials, cluster);
+    res.json(
+      await audited(
+        req,
+        credentials,
+        'policy-compliance-scan',
+        { cluster },
+        () => service.scan(cluster),
+      ),
+    );
+  });
+
+  if (policyConfig.compliance.enabled) {
+    await ctx.scheduler.scheduleTask({
+      id: 'kmp-policy-compliance',
+      frequency: { seconds: policyConfig.compliance.intervalSeconds },
+      timeout: {
+        seconds: Math.max(300, policyConfig.compliance.intervalSeconds * 4),
+      },
+      initialDelay: { seconds: 30 },
+      fn: async () => {
+        const { scanned, failed } = await service.scanAll(
+          policyConfig.compliance.concurrency,
+        );
+        logger.debug(
+          `Policy compliance: scanned ${scanned} clusters, ${failed} failed`,
+        );
+      },
+    });
+  }
+
+  return service;
+}

@@ -1,4 +1,5 @@
-/* eslint-disable no-console */
+/* eslint-disable no-console, @backstage/no-undeclared-imports */
+// A benchmark script, not shipped code: it uses the test backend on purpose.
 /*
  * `yarn bench:broker`: requests per second and p50/p99 latency of a GET of
  * one object and a LIST of 500 objects against one testbed cluster, at a

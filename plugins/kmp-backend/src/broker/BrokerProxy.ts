@@ -141,6 +141,10 @@ function relay(
  */
 export class BrokerProxy {
   private readonly gitopsIdentities: ReadonlySet<string>;
+  private readonly clusterCache = new Map<
+    string,
+    { at: number; cluster: Promise<RegisteredCluster | undefined> }
+  >();
 
   private constructor(
     private readonly httpAuth: HttpAuthService,
@@ -247,7 +251,7 @@ export class BrokerProxy {
     x.longRunning = isLongRunning(info);
 
     const cluster = x.clusterName
-      ? await this.clusters.get(x.clusterName)
+      ? await this.lookupCluster(x.clusterName)
       : undefined;
     if (!cluster || cluster.lifecycleState === 'decommissioned') {
       throw new BrokerError(
@@ -386,6 +390,20 @@ export class BrokerProxy {
     } else {
       res.destroy();
     }
+  }
+
+  /** The registry record, reused for `clusterCacheMs`. */
+  private lookupCluster(name: string): Promise<RegisteredCluster | undefined> {
+    const ttl = this.config.clusterCacheMs;
+    if (ttl === 0) return this.clusters.get(name);
+    const now = Date.now();
+    const cached = this.clusterCache.get(name);
+    if (cached && now - cached.at < ttl) return cached.cluster;
+    if (this.clusterCache.size > 10_000) this.clusterCache.clear();
+    const cluster = this.clusters.get(name);
+    this.clusterCache.set(name, { at: now, cluster });
+    cluster.catch(() => this.clusterCache.delete(name));
+    return cluster;
   }
 
   /**

@@ -250,7 +250,7 @@ export class ClusterConnection {
       request.signal?.addEventListener('abort', onAbort, { once: true });
 
       req.on('socket', socket => {
-        if (req.reusedSocket) return;
+        if (settled || req.reusedSocket) return;
         const timer = setTimeout(
           () =>
             fail(
@@ -311,6 +311,15 @@ export class ClusterConnection {
   close(): void {
     this.agent.destroy();
   }
+
+  /** Closes the idle sockets; those in use (watches) run to their end. */
+  retire(): void {
+    // Sockets freed from now on are closed instead of pooled.
+    (this.agent as { keepAlive?: boolean }).keepAlive = false;
+    for (const sockets of Object.values(this.agent.freeSockets)) {
+      for (const socket of sockets ?? []) socket.destroy();
+    }
+  }
 }
 
 /**
@@ -320,6 +329,8 @@ export class ClusterConnection {
  */
 export class ClusterConnections {
   private readonly pools = new Map<string, ClusterConnection>();
+  /** Pools being created, so concurrent first requests share one. */
+  private readonly creating = new Map<string, Promise<ClusterConnection>>();
   private readonly breakers = new Map<string, CircuitBreaker>();
 
   constructor(
@@ -339,6 +350,21 @@ export class ClusterConnections {
     ) {
       return current;
     }
+    const key = `${target.name} ${target.revision} ${target.apiServerUrl}`;
+    let creating = this.creating.get(key);
+    if (!creating) {
+      creating = this.create(target, loadCredentials).finally(() =>
+        this.creating.delete(key),
+      );
+      this.creating.set(key, creating);
+    }
+    return creating;
+  }
+
+  private async create(
+    target: ClusterTarget,
+    loadCredentials: () => Promise<ClusterCredentials | undefined>,
+  ): Promise<ClusterConnection> {
     const credentials = await loadCredentials();
     if (!credentials) {
       throw new BrokerError(
@@ -367,8 +393,8 @@ export class ClusterConnections {
       breaker,
       this.config.timeouts,
     );
-    // Sockets of the old pool that carry watches stay open until they end;
-    // the old agent keeps no idle ones once they close.
+    // Sockets of the old pool that carry watches stay open until they end.
+    this.pools.get(target.name)?.retire();
     this.pools.set(target.name, connection);
     return connection;
   }

@@ -736,7 +736,12 @@ describe('the access broker against real control planes', () => {
       .delete('/api/kmp/clusters/bk-gone')
       .set('Authorization', petra)
       .expect(200);
-    const gone = await broker.kube(petra, 'bk-gone', 'GET', '/version');
+    // Within kmp.broker.clusterCacheMs (1 s by default).
+    const gone = await eventually(
+      () => broker.kube(petra, 'bk-gone', 'GET', '/version'),
+      r => r.status === 404,
+      3_000,
+    );
     expect(gone.status).toBe(404);
 
     const anonymous = await broker.raw(

@@ -11,6 +11,11 @@ const brokerConfigSchema = z
     /** Read by the registry and the catalog module, not by the proxy. */
     externalUrl: z.string().optional(),
     gitopsIdentities: z.array(z.string().min(1)).default([]),
+    /**
+     * How long a cluster's registry record (state, environment, URL) is
+     * reused between requests; a decommission takes effect within it.
+     */
+    clusterCacheMs: z.number().int().min(0).max(60_000).default(1_000),
     maxRequestBodyBytes: z
       .number()
       .int()

@@ -25,6 +25,7 @@ import fs from 'node:fs';
 import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { EventLoopUtilization, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import request from 'supertest';
 import { kmpPlugin } from '../../plugin';
@@ -33,6 +34,8 @@ const SECONDS = Number(process.env.KMP_BROKER_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.KMP_BROKER_BENCH_WARMUP ?? 2);
 const CONCURRENCY = Number(process.env.KMP_BROKER_BENCH_CONCURRENCY ?? 8);
 const LIST_SIZE = 500;
+/** e.g. `broker` or `direct,broker`: run only these paths (profiling). */
+const PATHS = process.env.KMP_BROKER_BENCH_PATHS?.split(',');
 const USER = 'user:default/bench';
 
 /** The load generator: plain JS so the worker needs no TypeScript loader. */
@@ -91,6 +94,8 @@ parentPort.on('message', async m => parentPort.postMessage(await run(m)));
 `;
 
 interface Result {
+  /** Event-loop utilisation of the backend's main thread during the run. */
+  elu?: number;
   requests: number;
   rps: number;
   p50: number;
@@ -99,26 +104,49 @@ interface Result {
   status: number;
 }
 
+const SKIPPED: Result = {
+  requests: 0,
+  rps: 0,
+  p50: 0,
+  p99: 0,
+  errors: 0,
+  status: 0,
+};
+
 function loadgen() {
   const worker = new Worker(LOADGEN, { eval: true });
-  return {
-    run: (job: {
-      url: string;
-      headers: Record<string, string>;
-      ca?: string;
-    }): Promise<Result> =>
-      new Promise((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
-        worker.postMessage({
-          ...job,
-          concurrency: CONCURRENCY,
-          seconds: SECONDS,
-          warmupSeconds: WARMUP_SECONDS,
+  const run = (job: {
+    path: string;
+    url: string;
+    headers: Record<string, string>;
+    ca?: string;
+  }): Promise<Result> => {
+    if (PATHS && !PATHS.includes(job.path)) return Promise.resolve(SKIPPED);
+    return new Promise((resolve, reject) => {
+      let before: EventLoopUtilization | undefined;
+      // The backend is measured after the warm-up, like the requests.
+      const timer = setTimeout(() => {
+        before = performance.eventLoopUtilization();
+      }, WARMUP_SECONDS * 1000);
+      worker.once('message', (result: Result) => {
+        clearTimeout(timer);
+        resolve({
+          ...result,
+          elu: before
+            ? performance.eventLoopUtilization(before).utilization
+            : undefined,
         });
-      }),
-    stop: () => worker.terminate(),
+      });
+      worker.once('error', reject);
+      worker.postMessage({
+        ...job,
+        concurrency: CONCURRENCY,
+        seconds: SECONDS,
+        warmupSeconds: WARMUP_SECONDS,
+      });
+    });
   };
+  return { run, stop: () => worker.terminate() };
 }
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits).padStart(8);
@@ -235,7 +263,10 @@ async function main() {
         profile: 'standard',
         owner: 'group:default/platform-team',
         apiServerUrl: cluster.server,
-        credentials: { certificateAuthority: cluster.caPem, token: cluster.token },
+        credentials: {
+          certificateAuthority: cluster.caPem,
+          token: cluster.token,
+        },
       });
     if (registered.status !== 201) {
       throw new Error(`registering the cluster failed: ${registered.text}`);
@@ -253,6 +284,7 @@ async function main() {
     for (const [name, kubePath] of scenarios) {
       results[name] = {
         direct: await gen.run({
+          path: 'direct',
           url: `${cluster.server}${kubePath}`,
           headers: {
             ...accept,
@@ -262,10 +294,12 @@ async function main() {
           ca: cluster.caPem,
         }),
         broker: await gen.run({
+          path: 'broker',
           url: `http://127.0.0.1:${port}/api/kmp/proxy/clusters/bench${kubePath}`,
           headers: { ...accept, authorization: auth },
         }),
         'stock proxy': await gen.run({
+          path: 'stock',
           url: `http://127.0.0.1:${port}/api/kubernetes/proxy${kubePath}`,
           headers: {
             ...accept,
@@ -280,7 +314,9 @@ async function main() {
     console.log(
       `${'scenario'.padEnd(22)}${'path'.padEnd(13)}${'req/s'.padStart(
         8,
-      )}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(8)}`,
+      )}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(
+        8,
+      )}${'backend event loop'.padStart(20)}`,
     );
     for (const [name, byPath] of Object.entries(results)) {
       for (const [p, r] of Object.entries(byPath)) {
@@ -288,8 +324,10 @@ async function main() {
           `${name.padEnd(22)}${p.padEnd(13)}${fmt(r.rps, 0)}${fmt(r.p50)}${fmt(
             r.p99,
           )}${String(r.errors).padStart(8)}${
-            r.errors ? ` (last status ${r.status})` : ''
-          }`,
+            r.elu === undefined
+              ? ''
+              : `${(r.elu * 100).toFixed(0)} % busy`.padStart(20)
+          }${r.errors ? ` (last status ${r.status})` : ''}`,
         );
       }
     }

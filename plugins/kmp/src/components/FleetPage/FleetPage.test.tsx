@@ -40,6 +40,10 @@ function fakeApi(overrides: Partial<KmpApi>): KmpApi {
   };
 }
 
+// Rendering material-table is slow on a loaded 2-core machine.
+jest.setTimeout(60_000);
+const slow = { timeout: 20_000 };
+
 describe('FleetPage', () => {
   it('shows the environment groups and a healthy control plane', async () => {
     await renderInTestApp(
@@ -65,10 +69,16 @@ describe('FleetPage', () => {
         <FleetPage />
       </TestApiProvider>,
     );
-    expect(await screen.findByText('payments-prod')).toBeInTheDocument();
+    expect(
+      await screen.findByText('payments-prod', undefined, slow),
+    ).toBeInTheDocument();
     expect(screen.getByText('Payments production')).toBeInTheDocument();
     expect(
-      await screen.findByText('KMP backend and database are healthy'),
+      await screen.findByText(
+        'KMP backend and database are healthy',
+        undefined,
+        slow,
+      ),
     ).toBeInTheDocument();
   });
 
@@ -100,10 +110,12 @@ describe('FleetPage', () => {
         <FleetPage />
       </TestApiProvider>,
     );
-    expect(await screen.findByText('pay-prod-eu1')).toBeInTheDocument();
+    expect(
+      await screen.findByText('pay-prod-eu1', undefined, slow),
+    ).toBeInTheDocument();
     expect(screen.getByText('store-42')).toBeInTheDocument();
     expect(screen.getAllByText('2/3 ready')).toHaveLength(2);
-    expect(await screen.findByText('57')).toBeInTheDocument();
+    expect(await screen.findByText('57', undefined, slow)).toBeInTheDocument();
     expect(
       screen.getByText('40 production · 0 non-production · 17 edge'),
     ).toBeInTheDocument();
@@ -119,7 +131,7 @@ describe('FleetPage', () => {
       </TestApiProvider>,
     );
     expect(
-      await screen.findByText('No environment groups yet'),
+      await screen.findByText('No environment groups yet', undefined, slow),
     ).toBeInTheDocument();
   });
 
@@ -149,10 +161,12 @@ describe('FleetPage', () => {
     expect(
       await screen.findAllByText(
         /permission denied: kmp.environment-group.read/,
+        undefined,
+        slow,
       ),
     ).not.toHaveLength(0);
     expect(
-      await screen.findByText('KMP database unavailable'),
+      await screen.findByText('KMP database unavailable', undefined, slow),
     ).toBeInTheDocument();
   });
 });

@@ -5,19 +5,7 @@
  * cluster's own API and is mounted before the validating router.
  */
 
-const errorResponse = { $ref: '#/components/responses/ErrorResponse' } as const;
-const json = <T>(schema: T) => ({ 'application/json': { schema } } as const);
-const clusterParam = {
-  name: 'name',
-  in: 'path',
-  required: true,
-  description: 'Cluster name (DNS-1123 label)',
-  schema: {
-    type: 'string',
-    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
-    maxLength: 63,
-  },
-} as const;
+import { clusterNameParam, errorResponse, json } from '../schema/fragments';
 
 export const brokerPaths = {
   '/clusters/{name}/kubeconfig': {
@@ -26,7 +14,7 @@ export const brokerPaths = {
       description:
         'Issues a kubeconfig whose server is the KMP broker and whose only credential is a short-lived bearer token bound to the caller, the cluster and an access level (read, or write where the caller may write; production kubeconfigs are read-only except for the GitOps identity). The token is returned once and stored only as a hash.',
       security: [{}, { JWT: [] }],
-      parameters: [clusterParam],
+      parameters: [clusterNameParam],
       requestBody: {
         required: false,
         content: json({

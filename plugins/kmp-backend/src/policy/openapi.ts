@@ -1,7 +1,7 @@
 /** OpenAPI paths and schemas of the policy domain. */
 
-const errorResponse = { $ref: '#/components/responses/ErrorResponse' } as const;
-const json = <T>(schema: T) => ({ 'application/json': { schema } } as const);
+import { errorResponse, json } from '../schema/fragments';
+
 const dnsLabel = {
   type: 'string',
   pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',

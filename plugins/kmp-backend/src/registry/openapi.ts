@@ -1,18 +1,7 @@
 /** OpenAPI paths and schemas of the registry domain. */
 
-const errorResponse = { $ref: '#/components/responses/ErrorResponse' } as const;
-const json = <T>(schema: T) => ({ 'application/json': { schema } } as const);
-const nameParam = {
-  name: 'name',
-  in: 'path',
-  required: true,
-  description: 'Cluster name (DNS-1123 label)',
-  schema: {
-    type: 'string',
-    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
-    maxLength: 63,
-  },
-} as const;
+import { clusterNameParam, errorResponse, json } from '../schema/fragments';
+
 const listParam = (name: string, description: string) =>
   ({
     name,
@@ -285,7 +274,7 @@ export const registryPaths = {
     get: {
       operationId: 'GetCluster',
       security: [{}, { JWT: [] }],
-      parameters: [nameParam],
+      parameters: [clusterNameParam],
       responses: {
         '200': {
           description: 'The cluster.',
@@ -299,7 +288,7 @@ export const registryPaths = {
       description:
         'Changes metadata (and optionally rotates credentials) of a cluster.',
       security: [{}, { JWT: [] }],
-      parameters: [nameParam],
+      parameters: [clusterNameParam],
       requestBody: { required: true, content: json({ type: 'object' }) },
       responses: {
         '200': {
@@ -314,7 +303,7 @@ export const registryPaths = {
       description:
         'Decommissions a cluster: it leaves the catalog and the refresh loop and its credentials are erased.',
       security: [{}, { JWT: [] }],
-      parameters: [nameParam],
+      parameters: [clusterNameParam],
       responses: {
         '200': {
           description: 'The decommissioned cluster.',
@@ -329,7 +318,7 @@ export const registryPaths = {
       operationId: 'GetClusterHistory',
       description: 'Who registered or changed what, oldest first.',
       security: [{}, { JWT: [] }],
-      parameters: [nameParam],
+      parameters: [clusterNameParam],
       responses: {
         '200': {
           description: 'The history of the cluster.',

@@ -1,9 +1,6 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError } from '@backstage/errors';
-import {
-  AuthorizeResult,
-  BasicPermission,
-} from '@backstage/plugin-permission-common';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { createConditionTransformer } from '@backstage/plugin-permission-node';
 import {
   environmentSchema,
@@ -15,10 +12,9 @@ import {
   PolicyTarget,
   dnsLabelSchema,
 } from '@kmp/plugin-kmp-common';
-import { Request } from 'express';
 import { z } from 'zod';
 import { KmpDomainContext } from '../types';
-import { actorOf } from '../registry/ClusterRegistry';
+import { actorOf, RouteGuard } from '../service/RouteGuard';
 import {
   clusterPermissionResourceRef,
   ClusterQuery,
@@ -123,73 +119,33 @@ export async function setupPolicy(
   const toClusterQuery = createConditionTransformer<ClusterQuery>(
     ctx.permissionsRegistry.getPermissionRuleset(clusterPermissionResourceRef),
   );
-  const callerOf = (req: Request) =>
-    httpAuth.credentials(req, { allow: ['user', 'service'] });
-  const authorize = async (
-    credentials: BackstageCredentials,
-    permission: BasicPermission,
-  ) => {
-    const [decision] = await permissions.authorize([{ permission }], {
-      credentials,
-    });
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`not allowed to ${permission.name}`);
-    }
-  };
-  const authorizeClusterRead = async (
-    credentials: BackstageCredentials,
-    cluster: string,
-  ) => {
-    const [decision] = await permissions.authorize(
-      [{ permission: kmpClusterReadPermission, resourceRef: cluster }],
-      { credentials },
-    );
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(
-        `not allowed to ${kmpClusterReadPermission.name} on cluster '${cluster}'`,
-      );
-    }
-  };
-  const audited = async <T>(
-    req: Request,
-    credentials: BackstageCredentials,
-    eventId: string,
-    meta: Record<string, unknown>,
-    fn: () => Promise<T>,
-  ): Promise<T> => {
-    const event = await auditor.createEvent({
-      eventId,
-      request: req,
-      severityLevel: 'medium',
-      meta: { ...meta, actor: actorOf(credentials) },
-    });
-    try {
-      const result = await fn();
-      await event.success();
-      return result;
-    } catch (error) {
-      await event.fail({ error: error as Error });
-      throw error;
-    }
-  };
+  const guard = RouteGuard.create({ httpAuth, permissions, auditor });
 
   router.post('/policies/evaluate', async (req, res) => {
-    const credentials = await callerOf(req);
-    await authorize(credentials, kmpPolicyReadPermission);
+    const credentials = await guard.caller(req);
+    await guard.authorize(credentials, kmpPolicyReadPermission);
     const body = parse(policyEvaluateRequestSchema, req.body, 'body');
     if ('cluster' in body.target) {
-      await authorizeClusterRead(credentials, body.target.cluster);
+      await guard.authorizeCluster(
+        credentials,
+        kmpClusterReadPermission,
+        body.target.cluster,
+      );
     }
     res.json(await service.evaluate(body));
   });
 
   router.get('/policies/bundle', async (req, res) => {
-    const credentials = await callerOf(req);
-    await authorize(credentials, kmpPolicyReadPermission);
+    const credentials = await guard.caller(req);
+    await guard.authorize(credentials, kmpPolicyReadPermission);
     const q = parse(bundleQuerySchema, req.query, 'query');
     let target: PolicyTarget;
     if (q.cluster) {
-      await authorizeClusterRead(credentials, q.cluster);
+      await guard.authorizeCluster(
+        credentials,
+        kmpClusterReadPermission,
+        q.cluster,
+      );
       target = { cluster: q.cluster };
     } else {
       target = {
@@ -233,8 +189,8 @@ export async function setupPolicy(
   };
 
   router.get('/policies/installations', async (req, res) => {
-    const credentials = await callerOf(req);
-    await authorize(credentials, kmpPolicyReadPermission);
+    const credentials = await guard.caller(req);
+    await guard.authorize(credentials, kmpPolicyReadPermission);
     const page = parse(pageSchema, req.query, 'query');
     const visible = await visibleClusters(credentials);
     res.json(
@@ -246,17 +202,21 @@ export async function setupPolicy(
   });
 
   router.post('/policies/distribute', async (req, res) => {
-    const credentials = await callerOf(req);
-    await authorize(credentials, kmpPolicyManagePermission);
+    const credentials = await guard.caller(req);
+    await guard.authorize(credentials, kmpPolicyManagePermission);
     const body = parse(distributeSchema, req.body, 'body');
-    await authorizeClusterRead(credentials, body.cluster);
+    await guard.authorizeCluster(
+      credentials,
+      kmpClusterReadPermission,
+      body.cluster,
+    );
     const mode = body.mode ?? policyConfig.distribution.mode;
     if (mode === 'gitops' && !policyConfig.distribution.gitopsDir) {
       throw new InputError(
         'GitOps distribution is not configured (kmp.policy.distribution.gitopsDir)',
       );
     }
-    const installation = await audited(
+    const installation = await guard.audited(
       req,
       credentials,
       'policy-distribute',
@@ -267,11 +227,15 @@ export async function setupPolicy(
   });
 
   router.get('/policies/compliance', async (req, res) => {
-    const credentials = await callerOf(req);
-    await authorize(credentials, kmpPolicyReadPermission);
+    const credentials = await guard.caller(req);
+    await guard.authorize(credentials, kmpPolicyReadPermission);
     const cluster = req.query.cluster;
     if (typeof cluster === 'string') {
-      await authorizeClusterRead(credentials, cluster);
+      await guard.authorizeCluster(
+        credentials,
+        kmpClusterReadPermission,
+        cluster,
+      );
       res.json(await service.report(await service.clusterOrThrow(cluster)));
       return;
     }
@@ -315,16 +279,20 @@ export async function setupPolicy(
   });
 
   router.post('/policies/compliance/scan', async (req, res) => {
-    const credentials = await callerOf(req);
-    await authorize(credentials, kmpPolicyManagePermission);
+    const credentials = await guard.caller(req);
+    await guard.authorize(credentials, kmpPolicyManagePermission);
     const { cluster } = parse(
       z.object({ cluster: dnsLabelSchema }).strict(),
       req.body,
       'body',
     );
-    await authorizeClusterRead(credentials, cluster);
+    await guard.authorizeCluster(
+      credentials,
+      kmpClusterReadPermission,
+      cluster,
+    );
     res.json(
-      await audited(
+      await guard.audited(
         req,
         credentials,
         'policy-compliance-scan',

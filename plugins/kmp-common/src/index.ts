@@ -7,3 +7,4 @@
 export * from './model';
 export * from './annotations';
 export * from './permissions';
+export * from './personas';

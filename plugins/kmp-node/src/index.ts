@@ -7,3 +7,4 @@
 export * from './auditSinks';
 export * from './auditService';
 export * from './auditForwarding';
+export * from './permissions';

@@ -1,6 +1,5 @@
 import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
-import { dnsLabelSchema, personaSchema } from '@kmp/plugin-kmp-common';
 import { z } from 'zod';
 import { describeConfigIssue } from '../registry/config';
 
@@ -47,17 +46,6 @@ const brokerConfigSchema = z
       .refine(t => t.defaultTtlSeconds <= t.maxTtlSeconds, {
         message: 'defaultTtlSeconds must not exceed maxTtlSeconds',
       }),
-    personas: z
-      .array(
-        z
-          .object({
-            group: z.string().min(1),
-            persona: personaSchema,
-            environmentGroups: z.array(dnsLabelSchema).optional(),
-          })
-          .strict(),
-      )
-      .default([]),
   })
   .strict();
 

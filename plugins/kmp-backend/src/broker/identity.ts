@@ -2,8 +2,9 @@ import {
   BackstageCredentials,
   UserInfoService,
 } from '@backstage/backend-plugin-api';
-import { AuditActor, Persona, PERSONAS } from '@kmp/plugin-kmp-common';
-import { BrokerConfig } from './config';
+import { Config } from '@backstage/config';
+import { AuditActor, Persona } from '@kmp/plugin-kmp-common';
+import { KmpPersonaPolicy } from '@kmp/plugin-kmp-node';
 import { BrokerToken, TokenAccess } from './TokenStore';
 
 /** Who is calling through the broker. */
@@ -70,41 +71,35 @@ export function identifyToken(
   };
 }
 
-/** Most privileged first: the persona an audit event names. */
-const PRIVILEGE: Persona[] = [
-  'platform-engineer',
-  'ops',
-  'edge-operator',
-  'developer',
-];
-
 /**
- * Maps a caller's groups to personas per environment group, from
- * `kmp.broker.personas`. This is the broker's stand-in until the persona
- * RBAC mapper (a permission policy module) owns the mapping; the broker only
- * needs the persona names, for the `kmp:persona:<persona>` impersonation
- * group and the audit trail.
+ * A caller's personas per environment group, from the persona RBAC mapper
+ * (`kmp.personas`, the same mapping the permission policy decides with).
+ * The broker needs the persona names for the `kmp:persona:<persona>`
+ * impersonation group and the audit trail.
  */
 export class PersonaResolver {
-  private constructor(private readonly rules: BrokerConfig['personas']) {}
+  private constructor(readonly policy: KmpPersonaPolicy) {}
 
-  static fromConfig(config: BrokerConfig): PersonaResolver {
-    return new PersonaResolver(config.personas);
+  /** From the root config (`kmp.personas`, `kmp.environmentGroups`). */
+  static fromConfig(config: Config): PersonaResolver {
+    return new PersonaResolver(KmpPersonaPolicy.fromConfig(config));
   }
 
+  static fromPolicy(policy: KmpPersonaPolicy): PersonaResolver {
+    return new PersonaResolver(policy);
+  }
+
+  /** The caller's ownership refs: their own ref and their groups. */
+  static ownershipRefs(identity: CallerIdentity): string[] {
+    return [identity.ref, ...identity.groups];
+  }
+
+  /** Most privileged first: the first is the persona an audit event names. */
   personasOf(identity: CallerIdentity, environmentGroup: string): Persona[] {
-    const found = new Set<Persona>();
-    for (const rule of this.rules) {
-      if (
-        identity.groups.includes(rule.group) &&
-        (!rule.environmentGroups ||
-          rule.environmentGroups.includes(environmentGroup))
-      ) {
-        found.add(rule.persona);
-      }
-    }
-    return PRIVILEGE.filter(p => found.has(p)).filter(p =>
-      PERSONAS.includes(p),
+    if (identity.kind !== 'user') return [];
+    return this.policy.personasIn(
+      PersonaResolver.ownershipRefs(identity),
+      environmentGroup,
     );
   }
 }

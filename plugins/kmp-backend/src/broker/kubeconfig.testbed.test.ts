@@ -1,5 +1,5 @@
 import { ensureBinary, useTestbed } from '@kmp/kube-testbed';
-import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net, { AddressInfo } from 'node:net';
@@ -88,6 +88,15 @@ describe('KMP-issued kubeconfigs with kubectl', () => {
       ],
       broker: { externalUrl: `https://127.0.0.1:${tlsPort}/api/kmp` },
     });
+    // Token bearers are held to their persona's scope: a developer works
+    // in their team's tenant namespace.
+    const core = dev.kubeConfig().makeApiClient(CoreV1Api);
+    const namespace = await core.readNamespace({ name: 'team-payments' });
+    namespace.metadata!.labels = {
+      ...namespace.metadata!.labels,
+      'kmp.backstage.io/team': 'team-payments',
+    };
+    await core.replaceNamespace({ name: 'team-payments', body: namespace });
     const rbac = dev.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
     for (const user of ['user:default/alice', 'user:default/reader']) {
       await rbac.createNamespacedRoleBinding({

@@ -1,4 +1,5 @@
 import {
+  BackendFeature,
   BackstageCredentials,
   coreServices,
   createServiceFactory,
@@ -53,8 +54,14 @@ const permissionsFactory = createServiceFactory({
           : AuthorizeResult.ALLOW,
       }));
     },
-    async authorizeConditional(requests: any[]) {
-      return requests.map(() => ({ result: AuthorizeResult.ALLOW }));
+    // The broker asks for conditional decisions; these are definitive.
+    async authorizeConditional(requests: any[], options?: any) {
+      const who = principalRef(options?.credentials);
+      return requests.map(r => ({
+        result: (DENIED[who] ?? []).includes(r.permission.name)
+          ? AuthorizeResult.DENY
+          : AuthorizeResult.ALLOW,
+      }));
     },
   }),
 });
@@ -133,10 +140,15 @@ export async function startBrokerBackend(options: {
   broker?: Record<string, unknown>;
   /** More `kmp.*` configuration. */
   kmp?: Record<string, unknown>;
+  /** More backend features (e.g. the catalog and Kubernetes plugins). */
+  features?: BackendFeature[];
+  /** More top-level configuration (e.g. `catalog`, `kubernetes`). */
+  config?: Record<string, unknown>;
 }): Promise<BrokerTestBackend> {
   const backend = await startTestBackend({
     features: [
       kmpPlugin,
+      ...(options.features ?? []),
       // A request without a token is anonymous (the mock default would be a user).
       mockServices.httpAuth.factory({
         defaultCredentials: mockCredentials.none(),
@@ -145,7 +157,16 @@ export async function startBrokerBackend(options: {
       userInfoFactory,
       mockServices.rootConfig.factory({
         data: {
+          ...options.config,
           kmp: {
+            // The persona RBAC mapper's mapping (impersonation group, audit).
+            personas: [
+              { group: 'group:default/team-payments', persona: 'developer' },
+              {
+                group: 'group:default/platform-team',
+                persona: 'platform-engineer',
+              },
+            ],
             ...options.kmp,
             environmentGroups: [
               {
@@ -178,13 +199,6 @@ export async function startBrokerBackend(options: {
             },
             broker: {
               gitopsIdentities: ['external:gitops'],
-              personas: [
-                { group: 'group:default/team-payments', persona: 'developer' },
-                {
-                  group: 'group:default/platform-team',
-                  persona: 'platform-engineer',
-                },
-              ],
               ...options.broker,
             },
           },

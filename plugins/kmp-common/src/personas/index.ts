@@ -1,0 +1,6 @@
+export * from './actions';
+export * from './rules';
+export * from './matrix';
+export * from './access';
+export * from './classify';
+export * from './mapping';

@@ -1,0 +1,280 @@
+import { ConfigReader } from '@backstage/config';
+import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  checkAccessOfPersonas,
+  Environment,
+  isSystemNamespace,
+  KmpAccessRequest,
+  kmpAuditReadPermission,
+  kmpBreakGlassApprovePermission,
+  kmpBreakGlassRequestPermission,
+  kmpClusterAccessReadPermission,
+  kmpClusterAccessWritePermission,
+  kmpClusterDecommissionPermission,
+  kmpClusterReadPermission,
+  kmpClusterRegisterPermission,
+  kmpKubeconfigIssuePermission,
+  kmpPolicyManagePermission,
+  KUBE_ACTIONS,
+  teamsOf,
+} from '@kmp/plugin-kmp-common';
+import { createPermission } from '@backstage/plugin-permission-common';
+import { KmpPersonaPolicy } from './KmpPersonaPolicy';
+import { KmpClusterAccessResource } from './resource';
+import { kmpClusterAccessRules } from './rules';
+
+const config = new ConfigReader({
+  kmp: {
+    environmentGroups: [
+      { name: 'payments-prod', environment: 'production' },
+      { name: 'payments-nonprod', environment: 'non-production' },
+      { name: 'retail-edge', environment: 'edge' },
+    ],
+    personas: [
+      {
+        group: 'group:default/team-payments',
+        persona: 'developer',
+        environmentGroups: ['payments-nonprod', 'payments-prod'],
+      },
+      {
+        group: 'group:default/ops-team',
+        persona: 'ops',
+        environmentGroups: ['payments-nonprod', 'payments-prod'],
+      },
+      { group: 'group:default/platform-team', persona: 'platform-engineer' },
+      {
+        group: 'group:default/retail-ops',
+        persona: 'edge-operator',
+        environmentGroups: ['retail-edge'],
+      },
+    ],
+    broker: { gitopsIdentities: ['user:default/flux'] },
+  },
+});
+const policy = KmpPersonaPolicy.fromConfig(config);
+const authorize = createConditionAuthorizer(
+  Object.values(kmpClusterAccessRules),
+);
+
+const user = (name: string, group?: string) => ({
+  userEntityRef: `user:default/${name}`,
+  ownershipEntityRefs: [
+    `user:default/${name}`,
+    ...(group ? [`group:default/${group}`] : []),
+  ],
+});
+const alice = user('alice', 'team-payments');
+const oscar = user('oscar', 'ops-team');
+const petra = user('petra', 'platform-team');
+const eddie = user('eddie', 'retail-ops');
+const nobody = user('nobody');
+
+const clusters: Array<{ name: string; group: string; env: Environment }> = [
+  { name: 'prod', group: 'payments-prod', env: 'production' },
+  { name: 'dev', group: 'payments-nonprod', env: 'non-production' },
+  { name: 'store', group: 'retail-edge', env: 'edge' },
+];
+
+const namespaces: Array<Omit<KmpAccessRequest, 'action'>> = [
+  {},
+  { discovery: true },
+  { namespace: 'payments', namespaceTeam: 'team-payments' },
+  { namespace: 'retail', namespaceTeam: 'team-retail' },
+  { namespace: 'scratch' },
+  {
+    namespace: 'kube-system',
+    systemNamespace: isSystemNamespace('kube-system'),
+  },
+  { namespace: 'payments', namespaceTeam: 'team-payments', breakGlass: true },
+];
+
+describe('KmpPersonaPolicy', () => {
+  it.each([
+    ['alice', alice],
+    ['oscar', oscar],
+    ['petra', petra],
+    ['eddie', eddie],
+    ['nobody', nobody],
+  ])(
+    'decides broker access for %s exactly as the matrix does, cell by cell',
+    (_name, who) => {
+      for (const permission of [
+        kmpClusterAccessReadPermission,
+        kmpClusterAccessWritePermission,
+      ]) {
+        const decision = policy.decide(permission, who);
+        let cells = 0;
+        for (const cluster of clusters) {
+          for (const action of KUBE_ACTIONS) {
+            const isRead = ['read', 'read-secrets', 'logs'].includes(action);
+            if (permission === kmpClusterAccessReadPermission && !isRead) {
+              continue;
+            }
+            for (const place of namespaces) {
+              const request = { ...place, action };
+              const resource: KmpClusterAccessResource = {
+                name: cluster.name,
+                environmentGroup: cluster.group,
+                environment: cluster.env,
+                request,
+              };
+              const expected = checkAccessOfPersonas({
+                personas: policy.personasIn(
+                  who.ownershipEntityRefs,
+                  cluster.group,
+                ),
+                environmentGroup: cluster.group,
+                environment: cluster.env,
+                request,
+                teams: teamsOf(who.ownershipEntityRefs),
+              }).allowed;
+              expect([
+                cluster.name,
+                request,
+                authorize(decision, resource),
+              ]).toEqual([cluster.name, request, expected]);
+              cells += 1;
+            }
+          }
+        }
+        expect(cells).toBeGreaterThan(0);
+      }
+    },
+  );
+
+  it('treats a bare cluster (no request) as the cluster as a whole', () => {
+    const bare = (group: string, environment: Environment) => ({
+      name: 'c',
+      environmentGroup: group,
+      environment,
+    });
+    const aliceWrite = policy.decide(kmpClusterAccessWritePermission, alice);
+    expect(
+      authorize(aliceWrite, bare('payments-nonprod', 'non-production')),
+    ).toBe(true);
+    expect(authorize(aliceWrite, bare('retail-edge', 'edge'))).toBe(false);
+    const eddieRead = policy.decide(kmpClusterAccessReadPermission, eddie);
+    expect(authorize(eddieRead, bare('payments-prod', 'production'))).toBe(
+      false,
+    );
+  });
+
+  it('lets the GitOps identity do everything and nobody without a persona anything', () => {
+    expect(
+      policy.decide(kmpClusterAccessWritePermission, user('flux')).result,
+    ).toBe(AuthorizeResult.ALLOW);
+    expect(policy.decide(kmpClusterAccessWritePermission, nobody).result).toBe(
+      AuthorizeResult.DENY,
+    );
+    expect(
+      policy.decide(kmpClusterAccessReadPermission, undefined).result,
+    ).toBe(AuthorizeResult.DENY);
+  });
+
+  it('leaves permissions of other plugins alone', () => {
+    const catalogRead = createPermission({
+      name: 'catalog.entity.read',
+      attributes: { action: 'read' },
+    });
+    expect(policy.decide(catalogRead, nobody).result).toBe(
+      AuthorizeResult.ALLOW,
+    );
+  });
+
+  it('gives platform management to platform engineers only', () => {
+    for (const p of [kmpClusterRegisterPermission, kmpPolicyManagePermission]) {
+      expect(policy.decide(p, petra).result).toBe(AuthorizeResult.ALLOW);
+      for (const other of [alice, oscar, eddie, nobody]) {
+        expect(policy.decide(p, other).result).toBe(AuthorizeResult.DENY);
+      }
+    }
+    expect(policy.decide(kmpClusterDecommissionPermission, petra).result).toBe(
+      AuthorizeResult.ALLOW,
+    );
+    expect(policy.decide(kmpClusterDecommissionPermission, oscar).result).toBe(
+      AuthorizeResult.DENY,
+    );
+    expect(policy.decide(kmpClusterReadPermission, nobody).result).toBe(
+      AuthorizeResult.ALLOW,
+    );
+    // Unknown KMP permissions default to platform engineers.
+    const future = createPermission({
+      name: 'kmp.something.new',
+      attributes: {},
+    });
+    expect(policy.decide(future, petra).result).toBe(AuthorizeResult.ALLOW);
+    expect(policy.decide(future, oscar).result).toBe(AuthorizeResult.DENY);
+  });
+
+  it('scopes kubeconfigs and break-glass requests to environment groups', () => {
+    const bare = (c: (typeof clusters)[0]) => ({
+      name: c.name,
+      environmentGroup: c.group,
+      environment: c.env,
+    });
+    const kubeconfig = policy.decide(kmpKubeconfigIssuePermission, alice);
+    expect(kubeconfig.result).toBe(AuthorizeResult.CONDITIONAL);
+    expect(clusters.map(c => authorize(kubeconfig, bare(c)))).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    const request = policy.decide(kmpBreakGlassRequestPermission, alice);
+    expect(clusters.map(c => authorize(request, bare(c)))).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    const eddieRequest = policy.decide(kmpBreakGlassRequestPermission, eddie);
+    expect(clusters.map(c => authorize(eddieRequest, bare(c)))).toEqual([
+      false,
+      false,
+      true,
+    ]);
+  });
+
+  it('lets production ops and platform engineers approve break-glass, and keeps the audit from developers', () => {
+    expect(policy.decide(kmpBreakGlassApprovePermission, oscar).result).toBe(
+      AuthorizeResult.ALLOW,
+    );
+    expect(policy.decide(kmpBreakGlassApprovePermission, alice).result).toBe(
+      AuthorizeResult.DENY,
+    );
+    expect(policy.decide(kmpBreakGlassApprovePermission, eddie).result).toBe(
+      AuthorizeResult.DENY,
+    );
+    expect(policy.decide(kmpAuditReadPermission, oscar).result).toBe(
+      AuthorizeResult.ALLOW,
+    );
+    expect(policy.decide(kmpAuditReadPermission, alice).result).toBe(
+      AuthorizeResult.DENY,
+    );
+  });
+
+  it('lists personas per environment group', () => {
+    expect(policy.assignments(alice.ownershipEntityRefs)).toEqual([
+      {
+        environmentGroup: 'payments-prod',
+        environment: 'production',
+        persona: 'developer',
+      },
+      {
+        environmentGroup: 'payments-nonprod',
+        environment: 'non-production',
+        persona: 'developer',
+      },
+    ]);
+    expect(policy.assignments(petra.ownershipEntityRefs)).toHaveLength(3);
+  });
+
+  it('fails start-up with the key of a malformed mapping', () => {
+    expect(() =>
+      KmpPersonaPolicy.fromConfig(
+        new ConfigReader({
+          kmp: { personas: [{ group: 'group:default/x', persona: 'admin' }] },
+        }),
+      ),
+    ).toThrow(/^Invalid configuration at kmp\.personas\[0\]\.persona: /);
+  });
+});

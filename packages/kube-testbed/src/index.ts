@@ -39,3 +39,11 @@ export { liveProcessCount, readMemoryInfo } from './processes';
 export type { MemoryInfo } from './processes';
 export { useTestbed } from './jest';
 export type { UseTestbedOptions } from './jest';
+export { FakeKubelet, fakeLogLines, podOnNode } from './FakeKubelet';
+export type {
+  FakeExecRecord,
+  FakeKubeletCluster,
+  FakeKubeletOptions,
+  FakeKubeletPodOptions,
+  FakeKubeletRequest,
+} from './FakeKubelet';

@@ -18,8 +18,10 @@ import {
   OutgoingHttpHeaders,
 } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { ClusterRegistry } from '../registry/ClusterRegistry';
 import { ClusterStore } from '../registry/ClusterStore';
+import { ClusterUrlPolicy } from '../registry/ClusterUrlPolicy';
 import { AdmissionPreflight, AdmissionViolation } from './AdmissionPreflight';
 import { BrokerAuthorizer, BreakGlassGrant } from './BrokerAuthorizer';
 import { decodeManifest, readBody } from './body';
@@ -47,6 +49,14 @@ import {
 } from './requestInfo';
 import { BrokerError, kubeStatus, sendStatus } from './status';
 import { BrokerTokenStore, isBrokerToken } from './TokenStore';
+import {
+  isUpgradeRequest,
+  openUpgrade,
+  splice,
+  switchingProtocolsHead,
+  UPGRADE_SUBRESOURCES,
+  webSocketBearer,
+} from './upgrade';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 const PROXY_PATH = /^\/proxy\/clusters\/([^/?]*)(.*)$/;
@@ -62,6 +72,12 @@ interface Exchange {
   correlationId: string;
   started: number;
   req: Request;
+  /** The request line and headers the broker acts on (see operate). */
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** A typed operational action this request carries out. */
+  operation?: BrokerOperation;
   identity?: CallerIdentity;
   personas: Persona[];
   clusterName?: string;
@@ -77,6 +93,27 @@ interface Exchange {
 }
 
 type RelayEnd = 'ended' | 'client-closed' | 'upstream-failed';
+
+/**
+ * A typed operational action (restart, scale, delete a pod, logs): the one
+ * Kubernetes request it stands for, sent through the broker's request path.
+ */
+export interface BrokerOperation {
+  /** Audit name, e.g. `restart`; recorded as `details.operation`. */
+  name: string;
+  cluster: string;
+  method: 'GET' | 'PATCH' | 'DELETE';
+  /** Kubernetes API path (already encoded) and query. */
+  kubePath: string;
+  query?: URLSearchParams;
+  contentType?: string;
+  body?: unknown;
+  /**
+   * The JSON answer of a successful non-streaming operation, from the
+   * object the cluster returned; default `{ object }`. `auditId` is added.
+   */
+  result?: (object: unknown) => Record<string, unknown>;
+}
 
 /** An answer of the cluster the broker passes on as it is. */
 interface ClusterAnswer {
@@ -159,6 +196,7 @@ export class BrokerProxy {
     private readonly tokens: BrokerTokenStore,
     private readonly config: BrokerConfig,
     private readonly logger: LoggerService,
+    private readonly urlPolicy?: ClusterUrlPolicy,
   ) {
     this.gitopsIdentities = new Set(config.gitopsIdentities);
   }
@@ -176,6 +214,8 @@ export class BrokerProxy {
     tokens: BrokerTokenStore;
     config: BrokerConfig;
     logger: LoggerService;
+    /** The registry's URL policy, for the connections of upgrades. */
+    urlPolicy?: ClusterUrlPolicy;
   }) {
     return new BrokerProxy(
       options.httpAuth,
@@ -190,15 +230,82 @@ export class BrokerProxy {
       options.tokens,
       options.config,
       options.logger,
+      options.urlPolicy,
     );
   }
 
   /** Express handler; never rejects. */
   handle = async (req: Request, res: Response): Promise<void> => {
+    await this.run(
+      {
+        req,
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+      },
+      res,
+    );
+  };
+
+  /**
+   * Carries out a typed operational action as the Kubernetes request it
+   * stands for, through the same path as every proxied request: the
+   * caller's credentials (the route's Authorization header), path checks,
+   * authorisation, environment policy, pre-flight, impersonation and audit.
+   * A successful answer is `{ auditId, ...result }`; refusals are
+   * Kubernetes `Status` objects; streams (logs) are relayed as they come.
+   * Never rejects.
+   */
+  operate = async (
+    req: Request,
+    res: Response,
+    operation: BrokerOperation,
+  ): Promise<void> => {
+    const body =
+      operation.body === undefined
+        ? undefined
+        : Buffer.from(JSON.stringify(operation.body));
+    const query = operation.query?.toString();
+    await this.run(
+      {
+        req,
+        method: operation.method,
+        url: `/proxy/clusters/${operation.cluster}${operation.kubePath}${
+          query ? `?${query}` : ''
+        }`,
+        headers: {
+          ...(req.headers.authorization
+            ? { authorization: req.headers.authorization }
+            : {}),
+          ...(req.headers['user-agent']
+            ? { 'user-agent': req.headers['user-agent'] }
+            : {}),
+          accept: operation.method === 'GET' ? '*/*' : 'application/json',
+          ...(operation.contentType
+            ? { 'content-type': operation.contentType }
+            : {}),
+        },
+        operation,
+        operationBody: body,
+      },
+      res,
+    );
+  };
+
+  private async run(
+    request: Pick<
+      Exchange,
+      'req' | 'method' | 'url' | 'headers' | 'operation'
+    > & {
+      operationBody?: Buffer;
+    },
+    res: Response,
+  ): Promise<void> {
+    const { operationBody, ...fields } = request;
     const x: Exchange = {
+      ...fields,
       correlationId: randomUUID(),
       started: performance.now(),
-      req,
       personas: [],
       longRunning: false,
       strippedHeaders: [],
@@ -206,15 +313,19 @@ export class BrokerProxy {
     };
     res.setHeader(AUDIT_ID_HEADER, x.correlationId);
     try {
-      await this.serve(x, res);
+      await this.serve(x, res, operationBody);
     } catch (error) {
       await this.refuse(x, res, error);
     }
-  };
+  }
 
-  private async serve(x: Exchange, res: Response): Promise<void> {
+  private async serve(
+    x: Exchange,
+    res: Response,
+    operationBody?: Buffer,
+  ): Promise<void> {
     const { req } = x;
-    if (!req.url.startsWith('/')) {
+    if (!x.url.startsWith('/')) {
       throw new BrokerError(
         400,
         'path refused: absolute URLs are not accepted',
@@ -222,7 +333,7 @@ export class BrokerProxy {
         'path hygiene',
       );
     }
-    const match = PROXY_PATH.exec(req.url);
+    const match = PROXY_PATH.exec(x.url);
     if (!match) {
       throw new BrokerError(
         404,
@@ -237,15 +348,15 @@ export class BrokerProxy {
     x.identity = await this.authenticate(req, name);
 
     const { path, query } = checkProxyPath(match[2] || '/');
-    if (!METHODS.has(req.method)) {
+    if (!METHODS.has(x.method)) {
       throw new BrokerError(
         405,
-        `method ${req.method} is not part of the Kubernetes API`,
+        `method ${x.method} is not part of the Kubernetes API`,
         undefined,
         'method not allowed',
       );
     }
-    const info = parseRequestInfo(req.method, path, new URLSearchParams(query));
+    const info = parseRequestInfo(x.method, path, new URLSearchParams(query));
     x.info = info;
     x.access = accessOf(info);
     x.longRunning = isLongRunning(info);
@@ -264,20 +375,32 @@ export class BrokerProxy {
     x.cluster = cluster;
     x.personas = this.personas.personasOf(x.identity, cluster.environmentGroup);
 
+    // Read at most once: the authoriser reads a workload patch's body to
+    // tell a restart or a scale from other changes.
+    let bodyRead: Promise<Buffer | undefined> | undefined;
+    const bodyOf = () =>
+      (bodyRead ??= x.operation
+        ? Promise.resolve(operationBody)
+        : readBody(req, this.config.maxRequestBodyBytes));
     const { breakGlass } = await this.authorizer.authorize(
       x.identity,
       cluster,
       info,
       x.access,
+      { body: bodyOf },
     );
     x.breakGlass = breakGlass;
 
-    if (req.headers.upgrade) {
+    const upgrade = !x.operation && isUpgradeRequest(req.headers);
+    if (
+      upgrade &&
+      !(info.subresource && UPGRADE_SUBRESOURCES.has(info.subresource))
+    ) {
       throw new BrokerError(
-        501,
-        'exec, attach and port-forward streams (WebSocket/SPDY upgrades) are not supported by the broker yet',
+        400,
+        'only exec, attach and port-forward streams are upgraded to WebSocket or SPDY',
         undefined,
-        'upgrade not supported',
+        'upgrade refused',
       );
     }
     if (cluster.connectivity !== 'direct' || !cluster.apiServerUrl) {
@@ -289,9 +412,14 @@ export class BrokerProxy {
       );
     }
 
-    const body = await readBody(req, this.config.maxRequestBodyBytes);
-    const { headers, stripped } = forwardableRequestHeaders(req.headers);
-    x.strippedHeaders = stripped;
+    if (upgrade) {
+      await this.serveUpgrade(x, res, cluster, path, query);
+      return;
+    }
+
+    const body = await bodyOf();
+    const { headers, stripped } = forwardableRequestHeaders(x.headers);
+    x.strippedHeaders = x.operation ? [] : stripped;
     Object.assign(headers, impersonationHeaders(x.identity, x.personas), {
       'audit-id': x.correlationId,
     });
@@ -314,7 +442,7 @@ export class BrokerProxy {
     const refusedByCluster = await this.preflightWrite(
       x,
       connection,
-      { method: req.method, path, query, headers, body },
+      { method: x.method, path, query, headers, body },
       abort.signal,
     );
     if (refusedByCluster) {
@@ -340,7 +468,7 @@ export class BrokerProxy {
 
     const { request: upstreamRequest, response: upstream } =
       await connection.forward({
-        method: req.method,
+        method: x.method,
         pathAndQuery: query ? `${path}?${query}` : path,
         headers,
         body,
@@ -370,6 +498,14 @@ export class BrokerProxy {
           : ([] as string[]).concat(String(theirs))),
       ];
     }
+    if (x.operation && !x.longRunning && status >= 200 && status < 300) {
+      await this.answerOperation(x, x.operation, res, upstream, status, {
+        ...(responseHeaders.warning
+          ? { warning: responseHeaders.warning }
+          : {}),
+      });
+      return;
+    }
     res.writeHead(status, responseHeaders);
     if (x.longRunning) res.flushHeaders();
     const end = await relay(upstream, upstreamRequest, res);
@@ -390,6 +526,168 @@ export class BrokerProxy {
     } else {
       res.destroy();
     }
+  }
+
+  /** The JSON answer of a typed operational action the cluster accepted. */
+  private async answerOperation(
+    x: Exchange,
+    operation: BrokerOperation,
+    res: Response,
+    upstream: IncomingMessage,
+    status: number,
+    headers: Record<string, string | string[]>,
+  ): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of upstream) chunks.push(chunk as Buffer);
+    let object: unknown;
+    try {
+      object = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      object = undefined;
+    }
+    await this.record(x, { result: 'allow' }, 'success', status);
+    const body = JSON.stringify({
+      auditId: x.correlationId,
+      ...(operation.result ? operation.result(object) : { object }),
+    });
+    res.writeHead(200, {
+      ...headers,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+    });
+    res.end(body);
+  }
+
+  /**
+   * Exec, attach and port-forward: the upgrade request goes to the cluster
+   * (with the cluster credential and impersonation, the caller's identity
+   * headers and bearer protocol entry stripped) on a connection of its own;
+   * a `101` is passed back and both sockets are spliced until either side
+   * closes. Recorded `pending` before forwarding and with the outcome (bytes
+   * each way, how it ended) at the end. A refusal by the cluster is passed
+   * on as an ordinary answer.
+   */
+  private async serveUpgrade(
+    x: Exchange,
+    res: Response,
+    cluster: RegisteredCluster,
+    path: string,
+    query: string,
+  ): Promise<void> {
+    const { req } = x;
+    if (!this.urlPolicy || !cluster.apiServerUrl) {
+      throw new BrokerError(
+        501,
+        'exec, attach and port-forward streams are not enabled in this broker',
+        undefined,
+        'upgrade not supported',
+      );
+    }
+    const { headers, stripped } = forwardableRequestHeaders(req.headers);
+    // The upgrade itself is hop-by-hop, but it is what is being forwarded.
+    headers.connection = 'Upgrade';
+    headers.upgrade = req.headers.upgrade;
+    const protocols = webSocketBearer(req.headers);
+    delete headers['sec-websocket-protocol'];
+    if (protocols.protocols) {
+      headers['sec-websocket-protocol'] = protocols.protocols;
+    }
+    x.strippedHeaders = protocols.hadBearer
+      ? [
+          ...stripped,
+          'sec-websocket-protocol (base64url.bearer.authorization.k8s.io entry)',
+        ]
+      : stripped;
+    Object.assign(headers, impersonationHeaders(x.identity!, x.personas), {
+      'audit-id': x.correlationId,
+    });
+
+    const target = {
+      name: cluster.name,
+      revision: cluster.revision,
+      apiServerUrl: cluster.apiServerUrl,
+    };
+    const connection = await this.connections.get(target, () =>
+      this.registry.credentialsOf(cluster.name),
+    );
+    const credentials = await this.registry.credentialsOf(cluster.name);
+    if (!credentials) {
+      throw new BrokerError(
+        503,
+        `cluster '${cluster.name}' has no credentials registered`,
+        { name: cluster.name },
+        'cluster has no credentials',
+      );
+    }
+
+    await this.record(x, { result: 'allow' }, 'pending');
+
+    const abort = new AbortController();
+    const onClose = () => abort.abort();
+    req.socket.once('close', onClose);
+    const answer = await openUpgrade({
+      target,
+      credentials,
+      lookup: this.urlPolicy.lookup,
+      breaker: connection.breaker,
+      timeouts: this.config.timeouts,
+      method: req.method,
+      pathAndQuery: query ? `${path}?${query}` : path,
+      headers,
+      signal: abort.signal,
+    }).finally(() => req.socket.off('close', onClose));
+
+    if (!answer.upgraded) {
+      const { response } = answer;
+      if (response.statusCode === 401) {
+        response.resume();
+        throw new BrokerError(
+          502,
+          `cluster '${cluster.name}' rejected the broker's credential; its registration needs new credentials`,
+          { name: cluster.name },
+          'cluster credential rejected',
+        );
+      }
+      const status = response.statusCode ?? 502;
+      res.writeHead(status, forwardableResponseHeaders(response.headers));
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      await this.record(
+        x,
+        { result: 'allow' },
+        status < 400 ? 'success' : 'failure',
+        status,
+      ).catch(error =>
+        this.logger.error(
+          `Broker: could not record the audit event of ${x.correlationId}: ${error}`,
+        ),
+      );
+      res.end(Buffer.concat(chunks));
+      return;
+    }
+
+    // From here on the client's socket carries the stream, not HTTP.
+    const client = req.socket;
+    client.setTimeout(0);
+    client.setNoDelay(true);
+    (answer.socket as Partial<net.Socket>).setNoDelay?.(true);
+    client.write(
+      switchingProtocolsHead(answer.response, {
+        [AUDIT_ID_HEADER]: x.correlationId,
+      }),
+    );
+    if (answer.head.length > 0) client.write(answer.head);
+    const stream = await splice(client, answer.socket);
+    await this.record(x, { result: 'allow' }, 'success', 101, {
+      ended: stream.ended,
+      bytesIn: stream.bytesIn,
+      bytesOut: stream.bytesOut,
+    }).catch(error =>
+      this.logger.error(
+        `Broker: could not record the audit event of ${x.correlationId}: ${error}`,
+      ),
+    );
   }
 
   /** The registry record, reused for `clusterCacheMs`. */
@@ -421,9 +719,14 @@ export class BrokerProxy {
         undefined,
         'not authenticated',
       );
-    const bearer = /^Bearer\s+(\S+)$/i.exec(
-      req.headers.authorization ?? '',
-    )?.[1];
+    let bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    // A browser's WebSocket cannot carry an Authorization header: the
+    // token may come as a Sec-WebSocket-Protocol entry instead.
+    const fromProtocol =
+      !req.headers.authorization && isUpgradeRequest(req.headers)
+        ? webSocketBearer(req.headers).token
+        : undefined;
+    bearer ??= fromProtocol;
     if (bearer && isBrokerToken(bearer)) {
       const token = await this.tokens.lookup(bearer);
       if (!token) throw unauthorized('unknown token');
@@ -435,11 +738,14 @@ export class BrokerProxy {
     }
     let credentials;
     try {
+      if (fromProtocol) req.headers.authorization = `Bearer ${fromProtocol}`;
       credentials = await this.httpAuth.credentials(req, {
         allow: ['user', 'service'],
       });
     } catch (error) {
       throw unauthorized((error as Error).message);
+    } finally {
+      if (fromProtocol) delete req.headers.authorization;
     }
     return identify(credentials, this.userInfo, this.gitopsIdentities);
   }
@@ -475,9 +781,7 @@ export class BrokerProxy {
     ) {
       return undefined;
     }
-    const contentEncoding = String(
-      x.req.headers['content-encoding'] ?? 'identity',
-    );
+    const contentEncoding = String(x.headers['content-encoding'] ?? 'identity');
     if (contentEncoding !== 'identity') {
       throw new BrokerError(
         415,
@@ -489,7 +793,7 @@ export class BrokerProxy {
     // Refuses malformed JSON/YAML and bombs before the cluster sees them;
     // the object checked comes from the dry run, so any encoding the API
     // server reads (protobuf from kubectl) works.
-    decodeManifest(request.body, x.req.headers['content-type']);
+    decodeManifest(request.body, x.headers['content-type']);
 
     const dryRun = await this.dryRun(connection, request, signal);
     if (!('object' in dryRun)) return dryRun;
@@ -655,7 +959,7 @@ export class BrokerProxy {
         ...(info.name ? { name: info.name.slice(0, 253) } : {}),
       };
     }
-    const rawPath = req.url.replace(PROXY_PATH, '$2') || '/';
+    const rawPath = x.url.replace(PROXY_PATH, '$2') || '/';
     const details: Record<string, unknown> = {
       ...(x.access ? { access: x.access } : {}),
       ...(x.longRunning ? { longRunning: true } : {}),
@@ -666,6 +970,7 @@ export class BrokerProxy {
       ...(x.identity?.token ? { kubeconfigToken: x.identity.token.id } : {}),
       ...(x.violations ? { violations: x.violations } : {}),
       ...(x.personas.length > 1 ? { personas: x.personas } : {}),
+      ...(x.operation ? { operation: x.operation.name } : {}),
       ...extra,
     };
     await this.audit.record({
@@ -685,7 +990,7 @@ export class BrokerProxy {
       },
       outcome,
       request: {
-        method: req.method.slice(0, 16),
+        method: x.method.slice(0, 16),
         path: rawPath.slice(0, 2048),
         ...(info ? { verb: authorizationVerb(info).slice(0, 32) } : {}),
       },

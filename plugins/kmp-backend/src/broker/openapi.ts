@@ -6,8 +6,10 @@
  */
 
 import { clusterNameParam, errorResponse, json } from '../schema/fragments';
+import { operationPaths, operationSchemas } from './operationsOpenapi';
 
 export const brokerPaths = {
+  ...operationPaths,
   '/clusters/{name}/kubeconfig': {
     post: {
       operationId: 'IssueKubeconfig',
@@ -106,6 +108,7 @@ export const brokerPaths = {
 } as const;
 
 export const brokerSchemas = {
+  ...operationSchemas,
   KubeconfigToken: {
     type: 'object',
     properties: {

@@ -4,6 +4,7 @@ import { ClusterRegistry } from '../registry/ClusterRegistry';
 import { ClusterStore } from '../registry/ClusterStore';
 import { ClusterUrlPolicy } from '../registry/ClusterUrlPolicy';
 import { KmpDomainContext } from '../types';
+import { NamespaceDirectory } from '../personas/NamespaceDirectory';
 import {
   AdmissionPreflight,
   PolicyBundlePreflight,
@@ -16,6 +17,7 @@ import { ClusterConnections } from './ClusterConnections';
 import { readBrokerConfig } from './config';
 import { PersonaResolver } from './identity';
 import { mountKubeconfigRoutes } from './kubeconfigRoutes';
+import { mountOperationRoutes } from './operations';
 import { BrokerTokenStore } from './TokenStore';
 
 /** The path prefix of the proxy, relative to `/api/kmp`. */
@@ -55,7 +57,8 @@ export async function setupBroker(
   const config = readBrokerConfig(ctx.config);
   const connections = new ClusterConnections(options.registry.policy, config);
   const tokens = BrokerTokenStore.create({ db: ctx.db });
-  const personas = PersonaResolver.fromConfig(config);
+  // The persona RBAC mapper's mapping (`kmp.personas`).
+  const personas = PersonaResolver.fromConfig(ctx.config);
   const proxy = BrokerProxy.create({
     httpAuth: ctx.httpAuth,
     userInfo: ctx.userInfo,
@@ -66,6 +69,12 @@ export async function setupBroker(
     authorizer: BrokerAuthorizer.create({
       permissions: ctx.permissions,
       breakGlass: options.breakGlass,
+      personas,
+      namespaces: NamespaceDirectory.create({
+        connections,
+        registry: options.registry.registry,
+      }),
+      permissionsRegistry: ctx.permissionsRegistry,
     }),
     personas,
     preflight:
@@ -76,8 +85,10 @@ export async function setupBroker(
     tokens,
     config,
     logger: ctx.logger.child({ domain: 'broker' }),
+    urlPolicy: options.registry.policy,
   });
 
+  mountOperationRoutes(ctx, proxy);
   mountKubeconfigRoutes(ctx, {
     audit: options.audit,
     clusters: options.registry.clusters,

@@ -121,6 +121,56 @@ export interface Config {
       };
     };
 
+    /** The access broker: the one governed path into every cluster. */
+    broker?: {
+      /**
+       * The broker's URL as clients reach it (kubeconfig `server`, catalog
+       * `kubernetes.io/api-server`), e.g. `https://kmp.example.com/api/kmp`.
+       * Default: the plugin's external base URL.
+       */
+      externalUrl?: string;
+      /**
+       * Service subjects (e.g. `external:argocd`) or user refs of the GitOps
+       * engine: the only writers of production configuration.
+       */
+      gitopsIdentities?: string[];
+      /** How long a cluster's registry record is reused, in ms. Default 1000. */
+      clusterCacheMs?: number;
+      /** Largest request body accepted, in bytes. Default 3 MiB. */
+      maxRequestBodyBytes?: number;
+      timeouts?: {
+        /** TCP + TLS handshake of a new connection. Default 3000. */
+        connectMs?: number;
+        /** No response yet: probe with a fresh handshake. Default 2000. */
+        stallProbeMs?: number;
+        /** Ordinary requests must answer within this. Default 60000. */
+        responseMs?: number;
+      };
+      circuitBreaker?: {
+        /** Consecutive connection failures that open it. Default 3. */
+        failureThreshold?: number;
+        /** How long it answers 503 at once before a trial. Default 10000. */
+        coolDownMs?: number;
+      };
+      /** Just-in-time kubeconfig tokens. */
+      tokens?: {
+        /** Default 3600 (1 h). */
+        defaultTtlSeconds?: number;
+        /** Default 28800 (8 h). */
+        maxTtlSeconds?: number;
+      };
+    };
+
+    /** Break-glass: time-boxed, four-eyes grants to change production by hand. */
+    breakGlass?: {
+      /** Longest grant a person may ask for, in seconds. Default 14400 (4 h). */
+      maxDurationSeconds?: number;
+      /** A request's duration when it names none. Default 3600. */
+      defaultDurationSeconds?: number;
+      /** How long a request waits for a decision before it lapses. Default 3600. */
+      pendingSeconds?: number;
+    };
+
     /** The catalog module that publishes the registry. */
     catalog?: {
       /** Set to false to stop publishing clusters. Default true. */

@@ -10,9 +10,11 @@ import {
 } from '@kmp/plugin-kmp-node';
 import { migrateDatabase } from './database/migrateDatabase';
 import { setupAudit } from './audit/setupAudit';
+import { setupBreakGlass } from './breakglass/setupBreakGlass';
 import { setupBroker } from './broker/setupBroker';
 import { setupHealth } from './health/setupHealth';
 import { setupPolicy } from './policy/setupPolicy';
+import { setupPersonas } from './personas/setupPersonas';
 import { setupRegistry } from './registry/setupRegistry';
 import { createKmpApiRouter } from './schema/router';
 import { KmpDomainContext } from './types';
@@ -71,8 +73,18 @@ export const kmpPlugin = createBackendPlugin({
           sinkFactories: auditSinkFactories,
         });
         const registry = await setupRegistry(ctx);
+        setupPersonas(ctx);
         const policy = await setupPolicy(ctx, { registry });
-        const broker = await setupBroker(ctx, { audit, registry, policy });
+        const breakGlass = await setupBreakGlass(ctx, {
+          audit,
+          clusters: registry.clusters,
+        });
+        const broker = await setupBroker(ctx, {
+          audit,
+          registry,
+          policy,
+          breakGlass: breakGlass.grants,
+        });
 
         // KMP answers errors with name and message only, never a stack
         // trace, even when the backend runs in development mode.

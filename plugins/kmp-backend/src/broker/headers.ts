@@ -29,6 +29,9 @@ const IDENTITY_FIELDS = new Set([
   'audit-id',
 ]);
 const IDENTITY_PREFIXES = [
+  // The stock Kubernetes plugin's proxy passes the user's credential for the
+  // cluster's auth provider on (Backstage-Kubernetes-Authorization-<provider>).
+  'backstage-kubernetes-authorization',
   'impersonate-',
   'proxy-',
   'x-forwarded-',

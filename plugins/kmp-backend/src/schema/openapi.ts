@@ -6,7 +6,9 @@
  */
 import { auditPaths, auditSchemas } from '../audit/openapi';
 import { brokerPaths, brokerSchemas } from '../broker/openapi';
+import { breakGlassPaths, breakGlassSchemas } from '../breakglass/openapi';
 import { healthPaths, healthSchemas } from '../health/openapi';
+import { personaPaths, personaSchemas } from '../personas/openapi';
 import { policyPaths, policySchemas } from '../policy/openapi';
 import { registryPaths, registrySchemas } from '../registry/openapi';
 
@@ -66,6 +68,8 @@ export const spec = {
       ...registrySchemas,
       ...policySchemas,
       ...brokerSchemas,
+      ...personaSchemas,
+      ...breakGlassSchemas,
     },
     securitySchemes: {
       JWT: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -77,5 +81,7 @@ export const spec = {
     ...registryPaths,
     ...policyPaths,
     ...brokerPaths,
+    ...personaPaths,
+    ...breakGlassPaths,
   },
 } as const;

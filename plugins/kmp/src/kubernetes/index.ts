@@ -1,0 +1,5 @@
+export {
+  KMP_KUBERNETES_AUTH_PROVIDER,
+  KmpKubernetesAuthProvider,
+  KmpKubernetesAuthProviders,
+} from './KmpKubernetesAuthProviders';

@@ -8,7 +8,7 @@ import {
   PolicyViolation,
 } from '@kmp/plugin-kmp-common';
 import { ParseResult } from '@marcbachmann/cel-js';
-import { compileCel, LazyVariables } from './cel/celEnvironment';
+import { compileCel, inputsOf } from './cel/celEnvironment';
 import { knownKind, splitApiVersion } from './kinds';
 
 /** Kubernetes limit on an evaluated messageExpression (bytes). */
@@ -19,9 +19,26 @@ const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 type Program = ParseResult;
 
+/** A variable whose expression could not be evaluated: every use fails. */
+class Failed {
+  constructor(readonly error: unknown) {}
+}
+
+/** Admission variables whose value differs from object to object. */
+const PER_OBJECT_INPUTS = ['object', 'oldObject', 'request'];
+
 interface CompiledVariable {
   name: string;
   program: Program;
+  /** Index of the variable's value in the evaluation state. */
+  slot: number;
+  /** A bundle variable (evaluated without parameters). */
+  shared: boolean;
+  /**
+   * Reads neither the object nor the request, so it has one value per
+   * namespace (and rule): computed once per namespace and evaluate call.
+   */
+  perNamespace: boolean;
 }
 
 interface CompiledValidation {
@@ -32,17 +49,29 @@ interface CompiledValidation {
 }
 
 interface CompiledRule {
+  index: number;
   rule: EffectivePolicyRule;
   operations: Set<string>;
   excluded: Set<string>;
   selector?: (labels: Record<string, string>) => boolean;
   conditions: Program[];
   params: Record<string, unknown>;
-  variables: CompiledVariable[];
-  /** Lazy `variables` of this rule, reused object after object. */
-  lazyVariables?: LazyVariables;
+  /** `variables` as the rule's expressions see them (see variablesView). */
+  variables: Record<string, unknown>;
   validations: CompiledValidation[];
   prefix: string;
+}
+
+/** What is known about one namespace during one evaluate call. */
+interface NamespaceScope {
+  namespace?: string;
+  /** Labels for namespace selectors (with the metadata.name label). */
+  labels?: Record<string, string>;
+  namespaceObject: Record<string, unknown> | null;
+  /** Values of per-namespace variables, by slot. */
+  values: unknown[];
+  /** Namespace selector results, by rule index. */
+  selected: Array<boolean | undefined>;
 }
 
 function compileSelector(
@@ -147,13 +176,16 @@ function malformed(object: unknown): string | undefined {
   for (const key of ['labels', 'annotations']) {
     const value = meta[key];
     if (value === undefined) continue;
-    if (
-      !value ||
-      typeof value !== 'object' ||
-      Array.isArray(value) ||
-      Object.values(value).some(v => typeof v !== 'string')
-    ) {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
       return `metadata.${key} must map strings to strings`;
+    }
+    for (const k in value) {
+      if (
+        Object.prototype.hasOwnProperty.call(value, k) &&
+        typeof (value as Record<string, unknown>)[k] !== 'string'
+      ) {
+        return `metadata.${key} must map strings to strings`;
+      }
     }
   }
   return undefined;
@@ -168,37 +200,108 @@ function malformed(object: unknown): string | undefined {
  * message rules (messageExpression, then message; trimmed; single line).
  *
  * Every expression is parsed once (per process, shared between bundle
- * versions); evaluation allocates one context per object and rule.
+ * versions). Evaluation is arranged so that the time goes into the rules'
+ * own CEL:
+ * - `variables` is a plain object whose properties are getters: a variable
+ *   is evaluated on first use and at most once per object, as in the API
+ *   server, and cel-js reads plain objects on its fast path;
+ * - a variable that reads neither the object nor the request (only
+ *   parameters and `namespaceObject`, like a rule's allowed registries) is
+ *   evaluated once per namespace and evaluate call;
+ * - the activation objects, the `variables` views and the per-kind rule
+ *   lists are built once per evaluator; an object only resets a stamp;
+ * - namespace selectors are decided once per namespace and call, and a
+ *   messageExpression is evaluated only for a failed validation.
+ *
+ * `evaluate` is synchronous and keeps its state in the evaluator, so one
+ * evaluator serves one evaluation at a time (JavaScript's run-to-completion
+ * guarantees that).
  */
 export class PolicyEvaluator {
-  private readonly sharedVariables: LazyVariables;
+  /** Variable values of the current object (or Failed), by slot. */
+  private readonly values: unknown[];
+  /** The object stamp each slot of `values` was computed for. */
+  private readonly stamps: number[];
+  private stamp = 0;
+  /** The namespace of the current object. */
+  private scope!: NamespaceScope;
+  /** Activation of bundle variables: no parameters, bundle variables only. */
+  private readonly sharedContext: Record<string, unknown>;
+  /** Activation of the current rule: its parameters and variables. */
+  private readonly ruleContext: Record<string, unknown>;
 
   private constructor(
     readonly bundle: EffectivePolicyBundle,
     private readonly rulesByKind: Map<string, CompiledRule[]>,
+    slots: number,
+    sharedView: Record<string, unknown>,
   ) {
-    this.sharedVariables = new LazyVariables(
-      bundle.variables.map(v => ({
-        name: v.name,
-        program: compileCel(v.expression),
-      })),
-    );
-    for (const list of rulesByKind.values()) {
-      for (const compiled of list) {
-        if (compiled.variables.length > 0 && !compiled.lazyVariables) {
-          compiled.lazyVariables = new LazyVariables(
-            compiled.variables,
-            this.sharedVariables,
-          );
-        }
-      }
-    }
+    this.values = new Array(slots).fill(undefined);
+    this.stamps = new Array(slots).fill(0);
+    const context = () => ({
+      object: null,
+      oldObject: null,
+      request: null,
+      namespaceObject: null,
+      params: undefined as unknown,
+      variables: sharedView as unknown,
+    });
+    this.sharedContext = context();
+    this.ruleContext = context();
   }
 
   static create(bundle: EffectivePolicyBundle): PolicyEvaluator {
+    let slots = 0;
+    /**
+     * Compiles a variable; `visible` tells, for the variables it may refer
+     * to, whether they are per-namespace, and learns about this one.
+     */
+    const compileVariable = (
+      v: { name: string; expression: string },
+      shared: boolean,
+      visible: Map<string, boolean>,
+    ): CompiledVariable => {
+      const program = compileCel(v.expression);
+      const inputs = inputsOf(program.ast);
+      const perNamespace =
+        !inputs.bareVariables &&
+        !PER_OBJECT_INPUTS.some(name => inputs.roots.has(name)) &&
+        [...inputs.variables].every(name => visible.get(name) === true);
+      visible.set(v.name, perNamespace);
+      return { name: v.name, program, slot: slots++, shared, perNamespace };
+    };
+
+    const sharedVisible = new Map<string, boolean>();
+    const sharedVariables = bundle.variables.map(v =>
+      compileVariable(v, true, sharedVisible),
+    );
+
+    // The evaluator is created before the views, which read its state.
+    // eslint-disable-next-line prefer-const
+    let evaluator: PolicyEvaluator;
+    const getter = (variable: CompiledVariable) => () =>
+      evaluator.variable(variable);
+    const view = (variables: CompiledVariable[]) => {
+      const object: Record<string, unknown> = {};
+      for (const variable of variables) {
+        Object.defineProperty(object, variable.name, {
+          get: getter(variable),
+          enumerable: true,
+          configurable: false,
+        });
+      }
+      return object;
+    };
+    const sharedView = view(sharedVariables);
+
     const rulesByKind = new Map<string, CompiledRule[]>();
-    for (const rule of bundle.rules) {
+    bundle.rules.forEach((rule, index) => {
+      const visible = new Map(sharedVisible);
+      const ruleVariables = rule.variables.map(v =>
+        compileVariable(v, false, visible),
+      );
       const compiled: CompiledRule = {
+        index,
         rule,
         operations: new Set(rule.match.operations),
         excluded: new Set(rule.match.excludedNamespaces),
@@ -207,10 +310,15 @@ export class PolicyEvaluator {
           : undefined,
         conditions: rule.match.conditions.map(c => compileCel(c.expression)),
         params: celParams(rule.params),
-        variables: rule.variables.map(v => ({
-          name: v.name,
-          program: compileCel(v.expression),
-        })),
+        variables:
+          ruleVariables.length > 0
+            ? view([
+                ...sharedVariables.filter(
+                  s => !ruleVariables.some(r => r.name === s.name),
+                ),
+                ...ruleVariables,
+              ])
+            : sharedView,
         validations: rule.validations.map(v => ({
           program: compileCel(v.expression),
           message: v.message,
@@ -232,8 +340,9 @@ export class PolicyEvaluator {
           }
         }
       }
-    }
-    return new PolicyEvaluator(bundle, rulesByKind);
+    });
+    evaluator = new PolicyEvaluator(bundle, rulesByKind, slots, sharedView);
+    return evaluator;
   }
 
   /** Evaluates admission items (or bare objects, as creations). */
@@ -254,15 +363,74 @@ export class PolicyEvaluator {
         namespaces[o.metadata.name] = o.metadata.labels ?? {};
       }
     }
+    const scopes = new Map<string | undefined, NamespaceScope>();
+    const scopeOf = (namespace: string | undefined) => {
+      let scope = scopes.get(namespace);
+      if (!scope) {
+        const labels =
+          namespace === undefined
+            ? undefined
+            : {
+                ...(namespaces[namespace] ?? {}),
+                [NAMESPACE_NAME_LABEL]: namespace,
+              };
+        scope = {
+          namespace,
+          labels,
+          namespaceObject: namespace
+            ? {
+                apiVersion: 'v1',
+                kind: 'Namespace',
+                metadata: { name: namespace, labels },
+              }
+            : null,
+          values: [],
+          selected: [],
+        };
+        scopes.set(namespace, scope);
+      }
+      return scope;
+    };
     return items.map((item, index) =>
-      this.evaluateOne(item, index, namespaces, options),
+      this.evaluateOne(item, index, scopeOf, options),
     );
+  }
+
+  /** The value of a variable for the current object (a `variables` getter). */
+  private variable(variable: CompiledVariable): unknown {
+    let value: unknown;
+    if (variable.perNamespace) {
+      const values = this.scope.values;
+      value = values[variable.slot];
+      if (value === undefined) {
+        value = this.compute(variable);
+        values[variable.slot] = value;
+      }
+    } else if (this.stamps[variable.slot] === this.stamp) {
+      value = this.values[variable.slot];
+    } else {
+      value = this.compute(variable);
+      this.values[variable.slot] = value;
+      this.stamps[variable.slot] = this.stamp;
+    }
+    if (value instanceof Failed) throw value.error;
+    return value;
+  }
+
+  private compute(variable: CompiledVariable): unknown {
+    try {
+      return variable.program(
+        variable.shared ? this.sharedContext : this.ruleContext,
+      );
+    } catch (error) {
+      return new Failed(error);
+    }
   }
 
   private evaluateOne(
     item: AdmissionItem,
     index: number,
-    namespaces: Record<string, Record<string, string>>,
+    scopeOf: (namespace: string | undefined) => NamespaceScope,
     options: EvaluateOptions,
   ): PolicyEvaluationResult {
     const object = item.object as Record<string, any>;
@@ -283,7 +451,7 @@ export class PolicyEvaluator {
     const { group, version } = splitApiVersion(object.apiVersion);
     const kind = knownKind(group, object.kind);
     const namespaced = kind?.namespaced ?? !!object.metadata.namespace;
-    const namespace = namespaced
+    const namespace: string | undefined = namespaced
       ? object.metadata.namespace ?? options.defaultNamespace ?? 'default'
       : undefined;
     const ref: PolicyObjectRef = {
@@ -298,49 +466,32 @@ export class PolicyEvaluator {
       return { index, object: ref, allowed: true, violations: [] };
     }
 
-    let labels: Record<string, string> | undefined;
-    const namespaceLabels = () => {
-      if (!labels) {
-        labels = {
-          ...(namespaces[namespace!] ?? {}),
-          [NAMESPACE_NAME_LABEL]: namespace!,
-        };
-      }
-      return labels;
-    };
-    const context: Record<string, unknown> = {
-      object,
-      oldObject: operation === 'UPDATE' ? item.oldObject ?? null : null,
-      request: {
-        operation,
-        name: object.metadata.name ?? '',
-        namespace: namespace ?? '',
-        kind: { group, version, kind: object.kind },
-        resource: {
-          group,
-          version,
-          resource: kind?.resource ?? '',
-        },
-        dryRun: false,
-        userInfo: {
-          username: options.userInfo?.username ?? '',
-          groups: options.userInfo?.groups ?? [],
-        },
+    const scope = scopeOf(namespace);
+    this.scope = scope;
+    this.stamp++;
+    const oldObject = operation === 'UPDATE' ? item.oldObject ?? null : null;
+    const request = {
+      operation,
+      name: object.metadata.name ?? '',
+      namespace: namespace ?? '',
+      kind: { group, version, kind: object.kind },
+      resource: { group, version, resource: kind?.resource ?? '' },
+      dryRun: false,
+      userInfo: {
+        username: options.userInfo?.username ?? '',
+        groups: options.userInfo?.groups ?? [],
       },
-      namespaceObject: namespace
-        ? {
-            apiVersion: 'v1',
-            kind: 'Namespace',
-            metadata: { name: namespace, labels: namespaceLabels() },
-          }
-        : null,
-      params: undefined,
-      variables: undefined,
     };
-    const shared = this.sharedVariables.reset(context);
-    context.variables = shared;
-    // One mutable context for the rules, evaluated one after the other.
-    const ruleContext: Record<string, unknown> = { ...context };
+    const shared = this.sharedContext;
+    shared.object = object;
+    shared.oldObject = oldObject;
+    shared.request = request;
+    shared.namespaceObject = scope.namespaceObject;
+    const context = this.ruleContext;
+    context.object = object;
+    context.oldObject = oldObject;
+    context.request = request;
+    context.namespaceObject = scope.namespaceObject;
     const violations: PolicyViolation[] = [];
     let allowed = true;
 
@@ -348,46 +499,40 @@ export class PolicyEvaluator {
       if (!compiled.operations.has(operation)) continue;
       if (namespace !== undefined) {
         if (compiled.excluded.has(namespace)) continue;
-        if (compiled.selector && !compiled.selector(namespaceLabels())) {
-          continue;
+        if (compiled.selector) {
+          let selected = scope.selected[compiled.index];
+          if (selected === undefined) {
+            selected = compiled.selector(scope.labels!);
+            scope.selected[compiled.index] = selected;
+          }
+          if (!selected) continue;
         }
       }
       const rule = compiled.rule;
-      ruleContext.params = compiled.params;
-      ruleContext.variables = compiled.lazyVariables
-        ? compiled.lazyVariables.reset(ruleContext)
-        : shared;
-      const violation = (
-        message: string,
-        path: string | undefined,
-        error?: boolean,
-      ): PolicyViolation => ({
-        ruleId: rule.id,
-        severity: rule.severity,
-        enforcement: rule.enforcement,
-        object: ref,
-        ...(path ? { path: this.concretePath(path, kind?.podSpecPath) } : {}),
-        message,
-        ...(error ? { error: true } : {}),
-      });
+      context.params = compiled.params;
+      context.variables = compiled.variables;
+      const deny = rule.enforcement === 'Deny';
 
       let matches = true;
       for (const condition of compiled.conditions) {
         try {
-          if (condition(ruleContext) !== true) {
+          if (condition(context) !== true) {
             matches = false;
             break;
           }
         } catch (error) {
           // Failure policy Fail: an unevaluable match condition denies.
           violations.push(
-            violation(
+            violationOf(
+              rule,
+              ref,
               `match condition could not be evaluated: ${describeError(error)}`,
               undefined,
+              kind?.podSpecPath,
               true,
             ),
           );
-          if (rule.enforcement === 'Deny') allowed = false;
+          if (deny) allowed = false;
           matches = false;
           break;
         }
@@ -397,74 +542,95 @@ export class PolicyEvaluator {
       for (const validation of compiled.validations) {
         let result: unknown;
         try {
-          result = validation.program(ruleContext);
+          result = validation.program(context);
         } catch (error) {
           violations.push(
-            violation(
+            violationOf(
+              rule,
+              ref,
               `could not be evaluated: ${describeError(error)}`,
               validation.path,
+              kind?.podSpecPath,
               true,
             ),
           );
-          if (rule.enforcement === 'Deny') allowed = false;
+          if (deny) allowed = false;
           continue;
         }
         if (result === true) continue;
-        if (result !== false) {
-          violations.push(
-            violation(
-              `expression did not evaluate to a bool`,
-              validation.path,
-              true,
-            ),
-          );
-        } else {
-          violations.push(
-            violation(
-              this.message(compiled, validation, ruleContext),
-              validation.path,
-            ),
-          );
-        }
-        if (rule.enforcement === 'Deny') allowed = false;
+        violations.push(
+          result === false
+            ? violationOf(
+                rule,
+                ref,
+                messageOf(compiled.prefix, validation, context),
+                validation.path,
+                kind?.podSpecPath,
+              )
+            : violationOf(
+                rule,
+                ref,
+                `expression did not evaluate to a bool`,
+                validation.path,
+                kind?.podSpecPath,
+                true,
+              ),
+        );
+        if (deny) allowed = false;
       }
     }
     return { index, object: ref, allowed, violations };
   }
+}
 
-  /**
-   * The message the API server would report, without the `[rule-id] `
-   * prefix the rendered policies carry.
-   */
-  private message(
-    compiled: CompiledRule,
-    validation: CompiledValidation,
-    context: Record<string, unknown>,
-  ): string {
-    let message = '';
-    if (validation.messageProgram) {
-      try {
-        const value = validation.messageProgram(context);
-        if (typeof value === 'string') {
-          message = (compiled.prefix + value).trim();
-          if (
-            message.includes('\n') ||
-            Buffer.byteLength(message) > MAX_MESSAGE_BYTES
-          ) {
-            message = '';
-          }
+function violationOf(
+  rule: EffectivePolicyRule,
+  object: PolicyObjectRef,
+  message: string,
+  path: string | undefined,
+  podSpecPath: string | undefined,
+  error?: boolean,
+): PolicyViolation {
+  return {
+    ruleId: rule.id,
+    severity: rule.severity,
+    enforcement: rule.enforcement,
+    object,
+    ...(path ? { path: path.replace('{podSpec}', podSpecPath ?? 'spec') } : {}),
+    message,
+    ...(error ? { error: true } : {}),
+  };
+}
+
+/**
+ * The message the API server would report for a failed validation, without
+ * the `[rule-id] ` prefix the rendered policies carry. Only failed
+ * validations get here, so a messageExpression costs nothing otherwise.
+ */
+function messageOf(
+  prefix: string,
+  validation: CompiledValidation,
+  context: Record<string, unknown>,
+): string {
+  let message = '';
+  if (validation.messageProgram) {
+    try {
+      const value = validation.messageProgram(context);
+      if (typeof value === 'string') {
+        message = (prefix + value).trim();
+        if (
+          message.includes('\n') ||
+          Buffer.byteLength(message) > MAX_MESSAGE_BYTES
+        ) {
+          message = '';
         }
-      } catch {
-        // as in Kubernetes: fall back to the static message
       }
+    } catch {
+      // as in Kubernetes: fall back to the static message
     }
-    if (!message) message = (compiled.prefix + validation.message).trim();
-    return message.startsWith(compiled.prefix)
-      ? message.slice(compiled.prefix.length)
-      : message.slice(compiled.prefix.trimEnd().length);
   }
-
-  private concretePath(path: string, podSpecPath?: string): string {
-    return path.replace('{podSpec}', podSpecPath ?? 'spec');
-  }
+  if (!message) message = (prefix + validation.message).trim();
+  return message.startsWith(prefix)
+    ? message.slice(prefix.length)
+    : message.slice(prefix.trimEnd().length);
 }

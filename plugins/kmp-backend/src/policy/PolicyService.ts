@@ -36,6 +36,12 @@ const EVALUATOR_CACHE_SIZE = 32;
 const NAMESPACE_TTL_MS = 30_000;
 const NAMESPACE_CACHE_SIZE = 10_000;
 const NAMESPACE_LOOKUPS_PER_REQUEST = 20;
+/**
+ * Environment groups come from configuration (synced at start-up), so a
+ * found group is remembered briefly: an evaluate request then costs no
+ * database round trip.
+ */
+const GROUP_TTL_MS = 30_000;
 
 /**
  * The policy domain's service: resolves targets to effective bundles,
@@ -47,6 +53,10 @@ export class PolicyService {
   private readonly namespaceCache = new Map<
     string,
     { labels?: Record<string, string>; at: number }
+  >();
+  private readonly groupCache = new Map<
+    string,
+    { environment: string; at: number }
   >();
 
   private constructor(
@@ -153,17 +163,17 @@ export class PolicyService {
       return this.bundleForCluster(await this.clusterOrThrow(target.cluster));
     }
     if (target.environmentGroup) {
-      const group = await this.registry.environmentGroups.get(
+      const environment = await this.environmentOfGroup(
         target.environmentGroup,
       );
-      if (!group) {
+      if (!environment) {
         throw new InputError(
           `environment group '${target.environmentGroup}' does not exist`,
         );
       }
-      if (group.environment !== target.environment) {
+      if (environment !== target.environment) {
         throw new InputError(
-          `environment group '${target.environmentGroup}' is ${group.environment}, not ${target.environment}`,
+          `environment group '${target.environmentGroup}' is ${environment}, not ${target.environment}`,
         );
       }
     }
@@ -171,6 +181,20 @@ export class PolicyService {
       environment: target.environment,
       environmentGroup: target.environmentGroup,
     });
+  }
+
+  private async environmentOfGroup(name: string): Promise<string | undefined> {
+    const now = Date.now();
+    const cached = this.groupCache.get(name);
+    if (cached && now - cached.at < GROUP_TTL_MS) return cached.environment;
+    const group = await this.registry.environmentGroups.get(name);
+    if (!group) {
+      this.groupCache.delete(name);
+      return undefined;
+    }
+    if (this.groupCache.size >= NAMESPACE_CACHE_SIZE) this.groupCache.clear();
+    this.groupCache.set(name, { environment: group.environment, at: now });
+    return group.environment;
   }
 
   evaluatorFor(bundle: EffectivePolicyBundle): PolicyEvaluator {

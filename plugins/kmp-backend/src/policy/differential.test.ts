@@ -5,6 +5,7 @@
  * edge cases of every rule), on admit/deny and on the violations
  * themselves. Any disagreement is a bug in one of them.
  */
+import { useTestbed } from '@kmp/kube-testbed';
 import {
   EffectivePolicyBundle,
   PolicyEvaluationResult,
@@ -26,7 +27,6 @@ import {
   eventually,
   mapLimit,
   warningDifferences,
-  useTestbed,
 } from './__testUtils__/admission';
 import { PolicyBundleSet } from './bundle/PolicyBundleSet';
 import { KubeClient } from './cluster/KubeClient';

@@ -10,6 +10,7 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
+import { useTestbed } from '@kmp/kube-testbed';
 import { PolicyComplianceReport } from '@kmp/plugin-kmp-common';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,7 +22,6 @@ import {
   decisionOf,
   dryRunCreate,
   eventually,
-  useTestbed,
 } from './__testUtils__/admission';
 import { buildCase, TEAM_LABEL } from './__testUtils__/policyCorpus';
 import { KubeClient } from './cluster/KubeClient';

@@ -3,7 +3,6 @@
  * policies: dry-run admission, reading decisions back, waiting for policies
  * to become active.
  */
-import { Testbed, TestbedOptions } from '@kmp/kube-testbed';
 import { PolicyEvaluationResult } from '@kmp/plugin-kmp-common';
 import {
   collectionPath,
@@ -163,22 +162,4 @@ export async function mapLimit<T, R>(
     }),
   );
   return out;
-}
-
-/**
- * Starts kube-testbed clusters in beforeAll and stops them in afterAll
- * (the first start builds the Go binary, which takes minutes).
- */
-export function useTestbed(options: TestbedOptions): () => Testbed {
-  let testbed: Testbed | undefined;
-  beforeAll(async () => {
-    testbed = await Testbed.start(options);
-  }, 15 * 60_000);
-  afterAll(async () => {
-    await testbed?.stopAll();
-  }, 60_000);
-  return () => {
-    if (!testbed) throw new Error('the test bed is not running');
-    return testbed;
-  };
 }

@@ -19,57 +19,6 @@ export const ADMISSION_VARIABLES = [
   'variables',
 ] as const;
 
-const ERROR = Symbol('error');
-
-/**
- * The `variables` of an evaluation, computed on first use and at most once
- * per object, as the API server does. A Map, because cel-js reads
- * registered Map types through `get`, which lets the values be lazy; one
- * instance per bundle and per rule is reset for every object.
- */
-export class LazyVariables extends Map<string, unknown> {
-  private readonly computed = new Map<string, unknown>();
-  private readonly definitions: Map<string, ParseResult>;
-  private context: Record<string, unknown> = {};
-
-  constructor(
-    definitions: Array<{ name: string; program: ParseResult }>,
-    private readonly parent?: LazyVariables,
-  ) {
-    super();
-    this.definitions = new Map(definitions.map(d => [d.name, d.program]));
-  }
-
-  /** Starts over for another object. */
-  reset(context: Record<string, unknown>): this {
-    this.context = context;
-    this.computed.clear();
-    return this;
-  }
-
-  override has(name: string): boolean {
-    return this.definitions.has(name) || !!this.parent?.has(name);
-  }
-
-  override get(name: string): unknown {
-    const program = this.definitions.get(name);
-    if (!program) return this.parent?.get(name);
-    let value = this.computed.get(name);
-    if (value === undefined) {
-      try {
-        value = program(this.context);
-      } catch (error) {
-        value = { [ERROR]: error };
-      }
-      this.computed.set(name, value);
-    }
-    if (value && typeof value === 'object' && ERROR in value) {
-      throw (value as { [ERROR]: unknown })[ERROR];
-    }
-    return value;
-  }
-}
-
 /** Receiver of the Kubernetes `sets.*` functions. */
 class KubernetesSets {}
 
@@ -194,8 +143,6 @@ export function policyCelEnvironment(): Environment {
     for (const name of ADMISSION_VARIABLES) {
       env = env.registerVariable(name, 'dyn');
     }
-    // `variables` is a lazy map: cel-js reads registered Map types through get().
-    env = env.registerType('KmpLazyVariables', LazyVariables);
     sharedEnvironment = registerKubernetesLibrary(env);
   }
   return sharedEnvironment;
@@ -352,6 +299,44 @@ export function analyseCel(ast: ASTNode): CelAnalysis {
     return undefined;
   });
   return result;
+}
+
+/** The admission variables an expression reads, directly. */
+export interface CelInputs {
+  /** Top-level variables used (`object`, `params`, `namespaceObject`, …). */
+  roots: Set<string>;
+  /** `variables.<name>` selections. */
+  variables: Set<string>;
+  /** `variables` used other than as `variables.<name>`. */
+  bareVariables: boolean;
+}
+
+/**
+ * What an expression depends on, for the evaluator's caching: a variable
+ * that reads neither the object nor the request has the same value for
+ * every object of a namespace. Comprehension variables that shadow an
+ * admission variable count as uses of it, which only errs on the side of
+ * evaluating more often.
+ */
+export function inputsOf(ast: ASTNode): CelInputs {
+  const inputs: CelInputs = {
+    roots: new Set(),
+    variables: new Set(),
+    bareVariables: false,
+  };
+  walkAst(ast, (node, parent) => {
+    if (node.op !== 'id') return undefined;
+    inputs.roots.add(node.args);
+    if (node.args === 'variables') {
+      if (parent?.op === '.' && parent.args[0] === node) {
+        inputs.variables.add(parent.args[1]);
+      } else {
+        inputs.bareVariables = true;
+      }
+    }
+    return undefined;
+  });
+  return inputs;
 }
 
 /**

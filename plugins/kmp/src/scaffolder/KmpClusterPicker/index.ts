@@ -1,0 +1,6 @@
+export {
+  KmpClusterPicker,
+  validateKmpClusterPicker,
+  type KmpClusterPickerValue,
+  type KmpClusterPickerUiOptions,
+} from './KmpClusterPicker';

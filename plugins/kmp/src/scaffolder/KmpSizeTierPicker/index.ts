@@ -1,0 +1,5 @@
+export {
+  KmpSizeTierPicker,
+  useSizeTiers,
+  type SizeTierInfo,
+} from './KmpSizeTierPicker';

@@ -4,6 +4,9 @@
 # control planes (kube-testbed) registered in KMP. Sets up Node 22,
 # dependencies and the control-plane binary on first run.
 # KMP_DEMO_FLEET=0 starts the portal without the fleet.
+# The demo identity provider (packages/demo-idp, http://localhost:7010) signs
+# in the demo users alice, oscar, petra and eddie (password = username, demo
+# only); KMP_DEMO_IDP=0 leaves guest sign-in only.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 kmp_bootstrap
@@ -19,6 +22,34 @@ if [ -z "${KMP_ENCRYPTION_KEY:-}" ]; then
 fi
 
 configs=(--config app-config.yaml)
+
+# Background services of the demo, stopped when this script exits.
+service_pids=()
+stop_services() {
+  local pid
+  for pid in "${service_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${service_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap stop_services EXIT
+
+if [ "${KMP_DEMO_IDP:-1}" != 0 ]; then
+  idp_port="${KMP_DEMO_IDP_PORT:-7010}"
+  idp_log="$KMP_ROOT/.cache/demo-idp.log"
+  idp_config="$KMP_ROOT/.cache/app-config.demo-idp.yaml"
+  rm -f "$idp_config"
+  kmp_log "starting the demo identity provider on http://localhost:$idp_port"
+  # Writes the Backstage auth config (oidc client secret, session secret,
+  # both new on every start) for this provider into .cache/.
+  yarn workspace @kmp/demo-idp start --port "$idp_port" \
+    --backstage-config "$idp_config" >"$idp_log" 2>&1 &
+  service_pids+=($!)
+  until grep -q 'ready, Ctrl-C to stop' "$idp_log" 2>/dev/null; do
+    kill -0 "${service_pids[-1]}" 2>/dev/null || kmp_die "the demo identity provider did not start; see $idp_log"
+    sleep 0.5
+  done
+  configs+=(--config .cache/app-config.demo-idp.yaml)
+fi
+
 if [ "${KMP_DEMO_FLEET:-1}" != 0 ]; then
   fleet_dir="$KMP_ROOT/.cache/demo-fleet"
   fleet_log="$KMP_ROOT/.cache/demo-fleet.log"
@@ -28,11 +59,15 @@ if [ "${KMP_DEMO_FLEET:-1}" != 0 ]; then
     --clusters payments-prod-eu1,payments-dev-eu1,retail-store-0042 \
     --dir "$fleet_dir" --fixtures --minimal-crds --token >"$fleet_log" 2>&1 &
   fleet_pid=$!
-  trap 'kill "$fleet_pid" 2>/dev/null; wait "$fleet_pid" 2>/dev/null' EXIT
+  service_pids+=("$fleet_pid")
   until grep -q 'Ctrl-C to stop' "$fleet_log" 2>/dev/null; do
     kill -0 "$fleet_pid" 2>/dev/null || kmp_die "the demo fleet did not start; see $fleet_log"
     sleep 1
   done
+  # The platform's persona RBAC and the team-payments tenant namespace, as
+  # a platform team would onboard them (re-running converges).
+  node packages/backend/demo/onboardDemoFleet.js "$fleet_dir" ||
+    kmp_die "onboarding the demo fleet failed (see the error above)"
   node packages/backend/demo/demoFleetConfig.js "$fleet_dir" "$KMP_ROOT/.cache/app-config.demo-fleet.yaml"
   configs+=(--config .cache/app-config.demo-fleet.yaml)
 fi

@@ -7,8 +7,15 @@ import {
 } from '@backstage/frontend-plugin-api';
 import { convertLegacyRouteRef } from '@backstage/core-compat-api';
 import CloudIcon from '@material-ui/icons/Cloud';
+import VerifiedUserIcon from '@material-ui/icons/VerifiedUser';
+import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
 import { kmpApiRef, KmpClient } from './api';
-import { rootRouteRef } from './routes';
+import { isKmpClusterEntity } from './hooks';
+import { auditRouteRef, rootRouteRef } from './routes';
 
 const kmpApi = ApiBlueprint.make({
   params: defineParams =>
@@ -29,6 +36,63 @@ const fleetPage = PageBlueprint.make({
   },
 });
 
+const auditPage = PageBlueprint.make({
+  name: 'audit',
+  params: {
+    path: '/kmp/audit',
+    title: 'Audit',
+    icon: <VerifiedUserIcon />,
+    routeRef: convertLegacyRouteRef(auditRouteRef),
+    loader: () =>
+      import('./components/AuditExplorer').then(m => <m.AuditExplorer />),
+  },
+});
+
+// Cluster entities (Resource, spec.type kubernetes-cluster): a KMP tab and
+// an overview card.
+const clusterEntityContent = EntityContentBlueprint.make({
+  name: 'cluster',
+  params: {
+    path: '/kmp',
+    title: 'Cluster',
+    group: 'operation',
+    filter: isKmpClusterEntity,
+    loader: () =>
+      import('./components/ClusterPage').then(m => (
+        <m.EntityKmpClusterContent />
+      )),
+  },
+});
+
+const clusterOverviewCard = EntityCardBlueprint.make({
+  name: 'cluster-overview',
+  params: {
+    type: 'info',
+    filter: isKmpClusterEntity,
+    loader: () =>
+      import('./components/ClusterPage').then(m => (
+        <m.EntityKmpClusterOverviewCard />
+      )),
+  },
+});
+
+// Scaffolder form fields: ui:field KmpClusterPicker and KmpSizeTierPicker.
+const clusterPickerField = FormFieldBlueprint.make({
+  name: 'cluster-picker',
+  params: {
+    field: () =>
+      import('./scaffolder/formFields').then(m => m.kmpClusterPickerFormField),
+  },
+});
+
+const sizeTierPickerField = FormFieldBlueprint.make({
+  name: 'size-tier-picker',
+  params: {
+    field: () =>
+      import('./scaffolder/formFields').then(m => m.kmpSizeTierPickerFormField),
+  },
+});
+
 /**
  * The KMP frontend plugin (new frontend system).
  *
@@ -36,6 +100,25 @@ const fleetPage = PageBlueprint.make({
  */
 export default createFrontendPlugin({
   pluginId: 'kmp',
-  extensions: [kmpApi, fleetPage],
-  routes: { root: convertLegacyRouteRef(rootRouteRef) },
+  extensions: [
+    kmpApi,
+    fleetPage,
+    auditPage,
+    clusterEntityContent,
+    clusterOverviewCard,
+    clusterPickerField,
+    sizeTierPickerField,
+  ],
+  routes: {
+    root: convertLegacyRouteRef(rootRouteRef),
+    audit: convertLegacyRouteRef(auditRouteRef),
+  },
 });
+
+/**
+ * Lets the stock Kubernetes plugin read clusters behind the KMP broker as the
+ * signed-in user (auth provider `kmp`).
+ *
+ * @alpha
+ */
+export { kmpKubernetesAuthModule } from './kubernetes/module';

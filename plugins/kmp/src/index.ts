@@ -4,6 +4,24 @@
  * @packageDocumentation
  */
 
-export { kmpPlugin, KmpFleetPage } from './plugin';
-export { rootRouteRef as kmpRootRouteRef } from './routes';
+export {
+  kmpPlugin,
+  KmpFleetPage,
+  KmpAuditPage,
+  KmpPersonaHome,
+  EntityKmpClusterContent,
+  EntityKmpClusterOverviewCard,
+} from './plugin';
+export {
+  isKmpClusterEntity,
+  kmpClusterNameOf,
+  useKmpPermissions,
+} from './hooks';
+export type { KmpPermissions } from './hooks';
+export {
+  rootRouteRef as kmpRootRouteRef,
+  auditRouteRef as kmpAuditRouteRef,
+} from './routes';
 export * from './api';
+export * from './scaffolder';
+export * from './kubernetes';

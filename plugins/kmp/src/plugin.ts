@@ -1,12 +1,13 @@
 import {
   createApiFactory,
+  createComponentExtension,
   createPlugin,
   createRoutableExtension,
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { kmpApiRef, KmpClient } from './api';
-import { rootRouteRef } from './routes';
+import { auditRouteRef, rootRouteRef } from './routes';
 
 /**
  * The KMP frontend plugin (legacy frontend system).
@@ -22,7 +23,7 @@ export const kmpPlugin = createPlugin({
       factory: deps => new KmpClient(deps),
     }),
   ],
-  routes: { root: rootRouteRef },
+  routes: { root: rootRouteRef, audit: auditRouteRef },
 });
 
 /**
@@ -35,5 +36,69 @@ export const KmpFleetPage = kmpPlugin.provide(
     name: 'KmpFleetPage',
     component: () => import('./components/FleetPage').then(m => m.FleetPage),
     mountPoint: rootRouteRef,
+  }),
+);
+
+/**
+ * The audit explorer (legacy frontend system).
+ *
+ * @public
+ */
+export const KmpAuditPage = kmpPlugin.provide(
+  createRoutableExtension({
+    name: 'KmpAuditPage',
+    component: () =>
+      import('./components/AuditExplorer').then(m => m.AuditExplorer),
+    mountPoint: auditRouteRef,
+  }),
+);
+
+/**
+ * What the signed-in user works on, by persona: the KMP section of a home
+ * page (legacy frontend system, or a home page layout of the new one).
+ *
+ * @public
+ */
+export const KmpPersonaHome = kmpPlugin.provide(
+  createComponentExtension({
+    name: 'KmpPersonaHome',
+    component: {
+      lazy: () => import('./components/PersonaHome').then(m => m.PersonaHome),
+    },
+  }),
+);
+
+/**
+ * The KMP view of a `kubernetes-cluster` Resource entity: overview,
+ * tenants, workloads with operational controls, GitOps, compliance, alerts,
+ * kubeconfigs, ClickOps and audit history (legacy frontend system; use it
+ * on an entity page route guarded by `isKmpClusterEntity`).
+ *
+ * @public
+ */
+export const EntityKmpClusterContent = kmpPlugin.provide(
+  createComponentExtension({
+    name: 'EntityKmpClusterContent',
+    component: {
+      lazy: () =>
+        import('./components/ClusterPage').then(m => m.EntityKmpClusterContent),
+    },
+  }),
+);
+
+/**
+ * The overview card of a cluster entity (legacy frontend system).
+ *
+ * @public
+ */
+export const EntityKmpClusterOverviewCard = kmpPlugin.provide(
+  createComponentExtension({
+    name: 'EntityKmpClusterOverviewCard',
+    component: {
+      lazy: () =>
+        import('./components/ClusterPage').then(
+          m => m.EntityKmpClusterOverviewCard,
+        ),
+    },
   }),
 );

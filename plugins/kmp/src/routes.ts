@@ -2,3 +2,6 @@ import { createRouteRef } from '@backstage/core-plugin-api';
 
 /** @public */
 export const rootRouteRef = createRouteRef({ id: 'kmp' });
+
+/** The audit explorer. @public */
+export const auditRouteRef = createRouteRef({ id: 'kmp-audit' });

@@ -1,7 +1,177 @@
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
-import { EnvironmentGroup, RegisteredCluster } from '@kmp/plugin-kmp-common';
-import { ClusterListQuery, ClusterSummary, KmpApi, KmpHealth } from './KmpApi';
+import {
+  ClusterProfile,
+  EnvironmentGroup,
+  KMP_ANNOTATIONS,
+  PolicyComplianceReport,
+  PolicyEvaluateRequest,
+  PolicyEvaluateResponse,
+  RegisteredCluster,
+} from '@kmp/plugin-kmp-common';
+import {
+  BrokerResult,
+  IssuedKubeconfig,
+  KMP_AUDIT_ID_HEADER,
+  KmpBrokerError,
+  KubeconfigRequest,
+  KubeconfigToken,
+  KubernetesObject,
+  KubernetesStatus,
+  PodLogOptions,
+  PodLogStream,
+  WorkloadKind,
+  WorkloadRef,
+} from './broker';
+import {
+  AuditEventListQuery,
+  AuditEventPage,
+  AuditEventQuery,
+  AuditExportFormat,
+  AuditVerifyResult,
+  ClusterComplianceSummary,
+  ClusterListQuery,
+  ClusterSummary,
+  KmpApi,
+  KmpHealth,
+  KmpMe,
+  TenantNamespace,
+} from './KmpApi';
+
+/** `?a=1&b=2` of the defined, non-empty values; arrays repeat the key. */
+function queryString(query: object): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === '') continue;
+    for (const v of Array.isArray(value) ? value : [value]) {
+      params.append(key, String(v));
+    }
+  }
+  const search = params.toString();
+  return search ? `?${search}` : '';
+}
+
+const jsonInit = (method: string, body: unknown): RequestInit => ({
+  method,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+const WORKLOAD_RESOURCES: Record<WorkloadKind, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+};
+
+const segment = encodeURIComponent;
+
+const operationPath = (cluster: string, w: WorkloadRef) =>
+  `/clusters/${segment(cluster)}/namespaces/${segment(w.namespace)}/workloads/${
+    WORKLOAD_RESOURCES[w.kind]
+  }/${segment(w.name)}`;
+
+const operationPodPath = (
+  cluster: string,
+  p: { namespace: string; name: string },
+) =>
+  `/clusters/${segment(cluster)}/namespaces/${segment(
+    p.namespace,
+  )}/pods/${segment(p.name)}`;
+
+/**
+ * The REST path of an object: the plural is the lower-cased kind + `s`,
+ * which holds for the kinds ClickOps writes (Deployment, ConfigMap,
+ * Service …).
+ */
+function objectPath(o: KubernetesObject): string {
+  const [group, version] = o.apiVersion.includes('/')
+    ? o.apiVersion.split('/')
+    : [undefined, o.apiVersion];
+  const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
+  const ns = o.metadata.namespace
+    ? `/namespaces/${segment(o.metadata.namespace)}`
+    : '';
+  return `${base}${ns}/${o.kind.toLowerCase()}s/${segment(o.metadata.name)}`;
+}
+
+function warningsOf(response: Response): string[] {
+  const header = response.headers.get('warning');
+  // `299 - "text"` entries, comma-separated.
+  return header
+    ? Array.from(header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g), m => m[1])
+    : [];
+}
+
+/**
+ * A KmpBrokerError from a refused or failed broker response: a Kubernetes
+ * Status (the broker's and the cluster's refusals) or a Backstage error
+ * body (invalid input of a typed route).
+ */
+async function brokerError(response: Response): Promise<KmpBrokerError> {
+  const auditId = response.headers.get(KMP_AUDIT_ID_HEADER) ?? undefined;
+  const text = await response.text().catch(() => '');
+  let status:
+    | (Partial<KubernetesStatus> & { error?: { message?: string } })
+    | undefined;
+  try {
+    status = JSON.parse(text);
+  } catch {
+    status = undefined;
+  }
+  let message = `${response.status} ${response.statusText || 'request failed'}${
+    text && !status ? `: ${text.slice(0, 200)}` : ''
+  }`;
+  if (status?.kind === 'Status' && status.message) {
+    message = status.message;
+  } else if (status?.error?.message) {
+    message = status.error.message;
+  }
+  return new KmpBrokerError({
+    statusCode: response.status,
+    message,
+    reason: status?.reason,
+    auditId,
+    causes: status?.details?.causes,
+  });
+}
+
+/** The JSON body and audit id of a broker answer, or its refusal. */
+async function brokerResult<T>(response: Response): Promise<BrokerResult<T>> {
+  if (!response.ok) {
+    throw await brokerError(response);
+  }
+  return {
+    body: (await response.json()) as T,
+    auditId: response.headers.get(KMP_AUDIT_ID_HEADER) ?? undefined,
+    warnings: warningsOf(response),
+  };
+}
+
+/** The body of a (possibly endless) response as decoded text chunks. */
+async function* textChunks(response: Response): AsyncGenerator<string> {
+  if (!response.body) {
+    yield await response.text();
+    return;
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let finished = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const text = decoder.decode(value, { stream: true });
+      if (text) yield text;
+    }
+    finished = true;
+    const rest = decoder.decode();
+    if (rest) yield rest;
+  } finally {
+    // A consumer that stops early (closing the log viewer) ends the stream,
+    // and with it the broker's upstream request.
+    if (!finished) await reader.cancel().catch(() => undefined);
+  }
+}
 
 /**
  * Default {@link KmpApi} implementation over the discovery and fetch APIs.
@@ -41,6 +211,246 @@ export class KmpClient implements KmpApi {
 
   async getClusterSummary(): Promise<ClusterSummary> {
     return this.request('/clusters/summary');
+  }
+
+  async listAuditEvents(
+    query: AuditEventListQuery = {},
+  ): Promise<AuditEventPage> {
+    return this.request(`/audit/events${queryString(query)}`);
+  }
+
+  async exportAuditEvents(
+    query: AuditEventQuery,
+    format: AuditExportFormat,
+  ): Promise<Blob> {
+    const response = await this.fetchKmp(
+      `/audit/events/export${queryString({ ...query, format })}`,
+    );
+    if (!response.ok) {
+      throw await ResponseError.fromResponse(response);
+    }
+    return response.blob();
+  }
+
+  async verifyAuditChain(): Promise<AuditVerifyResult> {
+    return this.request('/audit/verify');
+  }
+
+  async getMe(): Promise<KmpMe> {
+    return this.request('/me');
+  }
+
+  async listProfiles(): Promise<{ items: ClusterProfile[] }> {
+    return this.request('/profiles');
+  }
+
+  async listComplianceSummaries(
+    query: { limit?: number; offset?: number } = {},
+  ): Promise<{ items: ClusterComplianceSummary[]; totalCount: number }> {
+    return this.request(`/policies/compliance${queryString(query)}`);
+  }
+
+  async listTenantNamespaces(
+    cluster: string,
+    teams: string[],
+  ): Promise<TenantNamespace[]> {
+    if (teams.length === 0) return [];
+    type Namespace = {
+      metadata: { name: string; labels?: Record<string, string> };
+      status?: { phase?: string };
+    };
+    const label = KMP_ANNOTATIONS.team;
+    const toTenant = (ns: Namespace, team?: string): TenantNamespace => ({
+      cluster,
+      name: ns.metadata.name,
+      team: ns.metadata.labels?.[label] ?? team ?? '',
+      ...(ns.status?.phase ? { phase: ns.status.phase } : {}),
+    });
+    try {
+      const { body } = await this.proxyJson<{ items?: Namespace[] }>(
+        cluster,
+        `/api/v1/namespaces${queryString({
+          labelSelector: `${label} in (${teams.join(',')})`,
+        })}`,
+      );
+      return (body.items ?? []).map(ns => toTenant(ns));
+    } catch (error) {
+      if (!(error instanceof KmpBrokerError) || error.statusCode !== 403) {
+        throw error;
+      }
+    }
+    // Listing namespaces is cluster-wide, which a developer may not do: read
+    // each team's namespace by name (the tenant namespace convention).
+    const found = await Promise.all(
+      teams.map(team =>
+        this.proxyJson<Namespace>(
+          cluster,
+          `/api/v1/namespaces/${encodeURIComponent(team)}`,
+        ).then(
+          ({ body }) => toTenant(body, team),
+          error => {
+            if (error instanceof KmpBrokerError && error.statusCode === 404) {
+              return undefined;
+            }
+            throw error;
+          },
+        ),
+      ),
+    );
+    return found.filter((ns): ns is TenantNamespace => !!ns);
+  }
+
+  async getCluster(name: string): Promise<RegisteredCluster> {
+    return this.request(`/clusters/${encodeURIComponent(name)}`);
+  }
+
+  async getClusterCompliance(cluster: string): Promise<PolicyComplianceReport> {
+    return this.request(`/policies/compliance${queryString({ cluster })}`);
+  }
+
+  async evaluatePolicies(
+    request: PolicyEvaluateRequest,
+  ): Promise<PolicyEvaluateResponse> {
+    return this.request('/policies/evaluate', {
+      init: jsonInit('POST', request),
+    });
+  }
+
+  async issueKubeconfig(
+    cluster: string,
+    request: KubeconfigRequest = {},
+  ): Promise<IssuedKubeconfig> {
+    return this.request(`/clusters/${encodeURIComponent(cluster)}/kubeconfig`, {
+      init: jsonInit('POST', request),
+    });
+  }
+
+  async listKubeconfigTokens(): Promise<{ items: KubeconfigToken[] }> {
+    return this.request('/kubeconfig-tokens');
+  }
+
+  async revokeKubeconfigToken(id: string): Promise<KubeconfigToken> {
+    return this.request(`/kubeconfig-tokens/${encodeURIComponent(id)}`, {
+      init: { method: 'DELETE' },
+    });
+  }
+
+  async proxy(
+    cluster: string,
+    path: string,
+    init?: RequestInit,
+  ): Promise<Response> {
+    if (!path.startsWith('/')) {
+      throw new TypeError(`broker path must start with '/': ${path}`);
+    }
+    const baseUrl = await this.discoveryApi.getBaseUrl('kmp');
+    return this.fetchApi.fetch(
+      `${baseUrl}/proxy/clusters/${encodeURIComponent(cluster)}${path}`,
+      init,
+    );
+  }
+
+  async proxyJson<T>(
+    cluster: string,
+    path: string,
+    init?: RequestInit,
+  ): Promise<BrokerResult<T>> {
+    return brokerResult<T>(
+      await this.proxy(cluster, path, {
+        ...init,
+        headers: { accept: 'application/json', ...init?.headers },
+      }),
+    );
+  }
+
+  // Operational actions: the broker's typed routes, which make the same
+  // Kubernetes request kubectl would, through the broker's request path.
+
+  async restartWorkload(
+    cluster: string,
+    target: WorkloadRef,
+  ): Promise<BrokerResult<unknown>> {
+    return brokerResult(
+      await this.fetchKmp(`${operationPath(cluster, target)}/restart`, {
+        method: 'POST',
+      }),
+    );
+  }
+
+  async scaleWorkload(
+    cluster: string,
+    target: WorkloadRef,
+    replicas: number,
+  ): Promise<BrokerResult<unknown>> {
+    if (target.kind === 'DaemonSet') {
+      throw new TypeError('a DaemonSet cannot be scaled');
+    }
+    return brokerResult(
+      await this.fetchKmp(
+        `${operationPath(cluster, target)}/scale`,
+        jsonInit('POST', { replicas }),
+      ),
+    );
+  }
+
+  async deletePod(
+    cluster: string,
+    target: { namespace: string; name: string },
+  ): Promise<BrokerResult<unknown>> {
+    return brokerResult(
+      await this.fetchKmp(operationPodPath(cluster, target), {
+        method: 'DELETE',
+      }),
+    );
+  }
+
+  async streamPodLogs(
+    cluster: string,
+    target: { namespace: string; name: string },
+    options: PodLogOptions = {},
+  ): Promise<PodLogStream> {
+    const { signal, ...query } = options;
+    const response = await this.fetchKmp(
+      `${operationPodPath(cluster, target)}/logs${queryString({
+        container: query.container,
+        previous: query.previous || undefined,
+        follow: query.follow || undefined,
+        tailLines: query.tailLines,
+      })}`,
+      { signal },
+    );
+    if (!response.ok) {
+      throw await brokerError(response);
+    }
+    return {
+      auditId: response.headers.get(KMP_AUDIT_ID_HEADER) ?? undefined,
+      chunks: textChunks(response),
+    };
+  }
+
+  async applyManifest(
+    cluster: string,
+    manifest: KubernetesObject,
+  ): Promise<BrokerResult<KubernetesObject>> {
+    return this.proxyJson(
+      cluster,
+      `${objectPath(manifest)}${queryString({
+        fieldManager: 'kmp-clickops',
+        force: 'true',
+      })}`,
+      {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/apply-patch+yaml' },
+        // JSON is YAML; the broker and the API server accept both.
+        body: JSON.stringify(manifest),
+      },
+    );
+  }
+
+  /** Fetches a backend path and returns the response as it is. */
+  private async fetchKmp(path: string, init?: RequestInit): Promise<Response> {
+    const baseUrl = await this.discoveryApi.getBaseUrl('kmp');
+    return this.fetchApi.fetch(`${baseUrl}${path}`, init);
   }
 
   private async request<T>(

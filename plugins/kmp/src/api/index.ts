@@ -1,2 +1,3 @@
 export * from './KmpApi';
 export * from './KmpClient';
+export * from './broker';

@@ -1,5 +1,8 @@
 import { createFrontendModule } from '@backstage/frontend-plugin-api';
-import { HomePageWidgetBlueprint } from '@backstage/plugin-home-react/alpha';
+import {
+  HomePageLayoutBlueprint,
+  HomePageWidgetBlueprint,
+} from '@backstage/plugin-home-react/alpha';
 import { MarkdownContent } from '@backstage/core-components';
 
 const content = `
@@ -46,7 +49,14 @@ const gettingStartedWidget = HomePageWidgetBlueprint.make({
   },
 });
 
+// KMP's persona home first, then the widgets.
+const kmpHomeLayout = HomePageLayoutBlueprint.make({
+  params: {
+    loader: async () => import('./KmpHomeLayout').then(m => m.KmpHomeLayout),
+  },
+});
+
 export const homeModule = createFrontendModule({
   pluginId: 'home',
-  extensions: [gettingStartedWidget],
+  extensions: [gettingStartedWidget, kmpHomeLayout],
 });

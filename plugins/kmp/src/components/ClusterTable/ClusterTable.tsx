@@ -92,7 +92,7 @@ export function ClusterTable(props: { filter?: ClusterListQuery }) {
       options={{
         pageSize: 20,
         pageSizeOptions: [20, 50, 100],
-        debounceInterval: 300,
+        debounceInterval: 100,
       }}
       columns={columns}
       data={data}

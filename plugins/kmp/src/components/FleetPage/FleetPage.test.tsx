@@ -37,7 +37,7 @@ function fakeApi(overrides: Partial<KmpApi>): KmpApi {
       byConnectivity: {},
     }),
     ...overrides,
-  };
+  } as KmpApi;
 }
 
 // Rendering material-table is slow on a loaded 2-core machine.

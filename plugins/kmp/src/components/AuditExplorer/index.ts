@@ -1,0 +1,1 @@
+export { AuditExplorer } from './AuditExplorer';

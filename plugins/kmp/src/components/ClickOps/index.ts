@@ -1,0 +1,3 @@
+export { ClickOpsCard } from './ClickOpsCard';
+export { manifestOf, validateChange } from './manifests';
+export type { ClickOpsChange } from './manifests';

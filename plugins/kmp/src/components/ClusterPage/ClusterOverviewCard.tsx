@@ -1,0 +1,72 @@
+import {
+  InfoCard,
+  StatusError,
+  StatusOK,
+  StatusWarning,
+  StructuredMetadataTable,
+} from '@backstage/core-components';
+import { PERSONA_INFO } from '@kmp/plugin-kmp-common';
+import { ReactNode } from 'react';
+import { ClusterState } from '../ClusterTable';
+import { useKmpCluster } from './KmpClusterContext';
+
+const when = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '—');
+
+/**
+ * What the registry knows about a cluster: metadata, health, nodes,
+ * control plane, connectivity and profile, and the viewer's personas.
+ */
+export function ClusterOverviewCard() {
+  const { cluster, permissions } = useKmpCluster();
+  const { status } = cluster;
+  let nodes: ReactNode = '—';
+  if (status.nodeCount !== undefined) {
+    const text = `${status.nodesReady ?? 0}/${status.nodeCount} ready`;
+    nodes =
+      status.nodesReady === status.nodeCount ? (
+        <StatusOK>{text}</StatusOK>
+      ) : (
+        <StatusWarning>{text}</StatusWarning>
+      );
+  }
+  let controlPlane: ReactNode = 'unknown';
+  if (status.controlPlaneHealthy !== undefined) {
+    controlPlane = status.controlPlaneHealthy ? (
+      <StatusOK>healthy</StatusOK>
+    ) : (
+      <StatusError>unhealthy</StatusError>
+    );
+  }
+  const metadata: Record<string, unknown> = {
+    cluster: cluster.title
+      ? `${cluster.title} (${cluster.name})`
+      : cluster.name,
+    health: <ClusterState state={cluster.lifecycleState} />,
+    environment: cluster.environment,
+    'environment group': cluster.environmentGroup,
+    region: cluster.region,
+    profile: cluster.profile,
+    'Kubernetes version': cluster.kubernetesVersion ?? '—',
+    distribution: cluster.distribution ?? '—',
+    connectivity: cluster.connectivity,
+    nodes,
+    'control plane': controlPlane,
+    'last seen': when(status.lastSeenAt),
+    'last checked': when(status.lastCheckedAt),
+    owner: cluster.owner,
+    'your personas': permissions.loading
+      ? '…'
+      : permissions.personas.map(p => PERSONA_INFO[p].title).join(', ') ||
+        (permissions.error
+          ? `unknown (${permissions.error.message})`
+          : 'none in this environment group'),
+  };
+  if (status.lastError) {
+    metadata['last error'] = <StatusError>{status.lastError}</StatusError>;
+  }
+  return (
+    <InfoCard title="Cluster" subheader={cluster.description}>
+      <StructuredMetadataTable metadata={metadata} />
+    </InfoCard>
+  );
+}

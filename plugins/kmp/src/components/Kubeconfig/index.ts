@@ -1,0 +1,1 @@
+export { KubeconfigCard } from './KubeconfigCard';

@@ -1,0 +1,1 @@
+export { PersonaHome } from './PersonaHome';

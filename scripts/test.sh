@@ -58,6 +58,9 @@ phase postgres kmp_postgres_start
 # Builds (or finds in ~/.cache/kmp) the Kubernetes control plane the
 # integration tests start; a cold build takes minutes, a warm one none.
 phase testbed bash -c "cd '$KMP_ROOT' && yarn workspace @kmp/kube-testbed testbed build"
+# The portal's end-to-end tests (packages/e2e) run the production build of
+# the app, served by the backend; rebuilt only when its sources changed.
+phase app-build bash -c "cd '$KMP_ROOT' && node packages/e2e/bin/ensure-app-build"
 phase typecheck bash -c "cd '$KMP_ROOT' && yarn tsc"
 phase lint bash -c "cd '$KMP_ROOT' && yarn backstage-cli repo lint"
 phase prettier bash -c "cd '$KMP_ROOT' && yarn prettier --check --loglevel warn ."

@@ -15,8 +15,11 @@ backend.add(kmpAuditorServiceFactory);
 
 backend.add(import('@backstage/plugin-app-backend'));
 
-// auth: guest sign-in for the local demo (an OIDC demo provider replaces it)
+// auth: OIDC sign-in (scripts/start.sh runs the demo identity provider,
+// packages/demo-idp, and configures auth.providers.oidc for it) and guest
+// sign-in for the local demo
 backend.add(import('@backstage/plugin-auth-backend'));
+backend.add(import('@backstage/plugin-auth-backend-module-oidc-provider'));
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 
 // catalog
@@ -33,9 +36,9 @@ backend.add(import('@kmp/plugin-scaffolder-backend-module-kmp'));
 
 // permissions
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
-);
+// The persona RBAC mapper: kmp.* permissions by persona (kmp.personas);
+// other plugins' permissions stay allowed.
+backend.add(import('@kmp/plugin-permission-backend-module-kmp'));
 
 // search
 backend.add(import('@backstage/plugin-search-backend'));
@@ -43,6 +46,8 @@ backend.add(import('@backstage/plugin-search-backend-module-catalog'));
 
 // kubernetes: the stock plugin, pointed at KMP's access broker by the catalog
 backend.add(import('@backstage/plugin-kubernetes-backend'));
+// …reading as the signed-in user (auth provider `kmp`)
+backend.add(import('@kmp/plugin-kubernetes-backend-module-kmp'));
 
 // user settings
 backend.add(import('@backstage/plugin-user-settings-backend'));

@@ -1,0 +1,156 @@
+/*
+ * The portal end to end: the real backend serving the built app on its demo
+ * defaults (SQLite, the demo organisation, three kube-testbed clusters, the
+ * demo OpenID Connect provider), driven in headless Chromium as the demo
+ * users of different personas. Screenshots of the main pages go to
+ * packages/e2e/artifacts/ (git-ignored), with the backend log.
+ */
+import path from 'node:path';
+import { Browser } from 'playwright-core';
+import { launchBrowser, screenshot, signIn, SignedIn } from './browser';
+import { Portal, startPortal } from './portal/startPortal';
+import {
+  applyChange,
+  fillDeployChange,
+  findAuditEvent,
+  openClusterPage,
+  UI_TIMEOUT,
+  waitWithReload,
+} from './steps';
+
+const ARTIFACTS = path.resolve(__dirname, '../artifacts');
+const log = (message: string) => process.stderr.write(`[e2e] ${message}\n`);
+
+// A loaded 2-core machine: the first run builds the app (minutes), the
+// fleet and the backend start in tens of seconds, pages render slowly.
+const SETUP_TIMEOUT = 25 * 60_000;
+const STEP_TIMEOUT = 5 * 60_000;
+jest.setTimeout(STEP_TIMEOUT);
+
+describe('KMP portal in Chromium', () => {
+  let portal: Portal;
+  let browser: Browser;
+  let alice: SignedIn;
+
+  beforeAll(async () => {
+    portal = await startPortal({
+      logDir: ARTIFACTS,
+      log,
+    });
+    browser = await launchBrowser();
+    alice = await signIn(browser, portal, 'alice', { timeoutMs: UI_TIMEOUT });
+  }, SETUP_TIMEOUT);
+
+  afterAll(async () => {
+    await alice?.context.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await portal?.stop();
+  }, 2 * 60_000);
+
+  it('signs alice in through the demo identity provider and shows her developer home', async () => {
+    const { page } = alice;
+    expect(alice.user).toBe('alice');
+    await page.goto('/');
+    await page.getByText('Welcome, alice').waitFor();
+    await page.getByText(/^Developer · /).waitFor();
+    await page.getByText('My namespaces').first().waitFor();
+    await page.getByText('My components').first().waitFor();
+    await screenshot(page, ARTIFACTS, 'home-alice-developer');
+    // A developer's home has no fleet-wide operations.
+    expect(await page.getByText('Clusters needing attention').count()).toBe(0);
+  });
+
+  it('browses the fleet: every demo cluster with its health', async () => {
+    const { page } = alice;
+    await page
+      .getByRole('navigation', { name: 'sidebar nav' })
+      .getByRole('link', { name: 'Kubernetes Fleet' })
+      .click();
+    await page.getByRole('heading', { name: 'Kubernetes fleet' }).waitFor();
+    // Registration and the first refresh run in the background.
+    for (const cluster of ['payments-dev-eu1', 'payments-prod-eu1']) {
+      const cell = page.getByRole('cell', { name: cluster, exact: true });
+      await waitWithReload(page, cell, STEP_TIMEOUT / 2);
+      expect(await cell.count()).toBe(1);
+    }
+    await screenshot(page, ARTIFACTS, 'fleet-alice');
+  });
+
+  const change = {
+    name: 'e2e-web',
+    image: 'registry.kmp.example.com/payments/e2e-web:1.0.0',
+  };
+  let auditId: string | undefined;
+
+  it('opens a production cluster with its write controls disabled for a developer, naming GitOps', async () => {
+    const { page } = alice;
+    await openClusterPage(page, 'payments-prod-eu1');
+    await page
+      .getByText(
+        'Changes are disabled here: production changes go through GitOps',
+      )
+      .first()
+      .waitFor({ timeout: UI_TIMEOUT });
+    const apply = await fillDeployChange(page, change);
+    expect(await apply.isDisabled()).toBe(true);
+    await screenshot(page, ARTIFACTS, 'cluster-prod-alice');
+  });
+
+  it('applies a ClickOps change in a non-production cluster', async () => {
+    const { page } = alice;
+    await openClusterPage(page, 'payments-dev-eu1');
+    const apply = await fillDeployChange(page, change);
+    const outcome = await applyChange(page, apply);
+    await screenshot(page, ARTIFACTS, 'clickops-dev-alice');
+    log(`ClickOps outcome: ${outcome.text}`);
+    expect(outcome.done).toBe(true);
+    expect(outcome.auditId).toMatch(/^[0-9a-f-]{36}$/);
+    auditId = outcome.auditId;
+  });
+
+  it('finds the audit event of that change in the audit explorer (as petra)', async () => {
+    expect(auditId).toBeDefined();
+    const petra = await signIn(browser, portal, 'petra', {
+      timeoutMs: UI_TIMEOUT,
+    });
+    try {
+      const found = await findAuditEvent(
+        petra.page,
+        'payments-dev-eu1',
+        auditId!,
+      );
+      await screenshot(petra.page, ARTIFACTS, 'audit-event-petra');
+      expect(found).toBe(true);
+      await petra.page.keyboard.press('Escape');
+      await petra.page
+        .getByRole('dialog', { name: /^Audit event / })
+        .waitFor({ state: 'hidden' });
+      await screenshot(petra.page, ARTIFACTS, 'audit-petra');
+    } finally {
+      await petra.context.close();
+    }
+  });
+
+  it.each([
+    ['oscar', /^Ops · /, 'Clusters needing attention'],
+    ['petra', /^Platform Engineer · /, 'Compliance'],
+    ['eddie', /^Edge Operator · /, 'Edge clusters'],
+  ] as const)(
+    'shows %s the home of their persona',
+    async (user, chip, section) => {
+      const session = await signIn(browser, portal, user, {
+        timeoutMs: UI_TIMEOUT,
+      });
+      try {
+        const { page } = session;
+        await page.getByText(`Welcome, ${user}`).waitFor();
+        await page.getByText(chip).waitFor();
+        await page.getByText(section, { exact: true }).first().waitFor();
+        expect(await page.getByText('My namespaces').count()).toBe(0);
+        await screenshot(page, ARTIFACTS, `home-${user}`);
+      } finally {
+        await session.context.close();
+      }
+    },
+  );
+});

@@ -144,6 +144,80 @@ describe('audit API', () => {
     expect(res.body.error.message).toContain(parameter);
   });
 
+  it('lets developers read only their own actions when kmp.audit.read is refused (PERSONAS.md)', async () => {
+    const { server, writer, backend } = await start({
+      permission: AuthorizeResult.DENY,
+      config: {
+        kmp: {
+          environmentGroups: [
+            {
+              name: 'apps-nonprod',
+              environment: 'non-production',
+              owner: 'group:default/platform-team',
+            },
+          ],
+          personas: [
+            { group: 'user:default/user-1', persona: 'developer' },
+            { group: 'user:default/user-2', persona: 'ops' },
+          ],
+        },
+      },
+    });
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        writer.append(prepareAuditEvent(makeEvent(i + 1))),
+      ),
+    );
+    const developer = mockCredentials.user.header('user:default/user-1');
+    const own = await request(server)
+      .get('/api/kmp/audit/events?order=asc')
+      .set('Authorization', developer);
+    expect(own.status).toBe(200);
+    expect(own.body.items.length).toBeGreaterThan(0);
+    expect(
+      own.body.items.every((e: any) => e.actor.ref === 'user:default/user-1'),
+    ).toBe(true);
+
+    const others = await request(server)
+      .get('/api/kmp/audit/events?actor=user:default/user-2')
+      .set('Authorization', developer);
+    expect(others.status).toBe(403);
+    expect(others.body.error.message).toContain('your own actions only');
+
+    const exported = await request(server)
+      .get('/api/kmp/audit/events/export?format=ndjson')
+      .set('Authorization', developer);
+    expect(exported.status).toBe(200);
+    // The export itself is audited first, as the developer's own action.
+    const actors = (exported.text as string)
+      .trim()
+      .split('\n')
+      .map(line => JSON.parse(line).actor.ref);
+    expect(actors.length).toBe(own.body.items.length + 1);
+    expect(new Set(actors)).toEqual(new Set(['user:default/user-1']));
+    expect(
+      (
+        await request(server)
+          .get('/api/kmp/audit/verify')
+          .set('Authorization', developer)
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(server)
+          .get('/api/kmp/audit/sinks')
+          .set('Authorization', developer)
+      ).status,
+    ).toBe(403);
+
+    // Ops is not an own-actions reader: the refused permission stands.
+    const ops = await request(server)
+      .get('/api/kmp/audit/events')
+      .set('Authorization', mockCredentials.user.header('user:default/user-2'));
+    expect(ops.status).toBe(403);
+    await backend.stop();
+  });
+
   it('answers 400 for an unknown export format', async () => {
     const { server } = await start();
     const res = await request(server)

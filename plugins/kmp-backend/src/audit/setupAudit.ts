@@ -5,10 +5,15 @@ import {
 } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { AuditActor, kmpAuditReadPermission } from '@kmp/plugin-kmp-common';
+import {
+  AuditActor,
+  decideAction,
+  kmpAuditReadPermission,
+} from '@kmp/plugin-kmp-common';
 import {
   getKmpAuditForwarder,
   KmpAuditSinkFactory,
+  KmpPersonaPolicy,
 } from '@kmp/plugin-kmp-node';
 import { Request } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -75,7 +80,9 @@ export async function setupAudit(
     permissions,
     auditor,
     scheduler,
+    userInfo,
   } = ctx;
+  const personaPolicy = KmpPersonaPolicy.fromConfig(config);
   const factories = options.sinkFactories;
   for (const factory of builtInSinkFactories) {
     if (factories.has(factory.kind)) {
@@ -180,7 +187,36 @@ export async function setupAudit(
     logger.info('KMP audit: forwarding Backstage auditor events');
   }
 
-  const authorizeRead = async (req: Request) => {
+  /**
+   * Whether a user the permission policy refuses `kmp.audit.read` may
+   * still read the trail of their own actions: the persona matrix's
+   * "own actions" cell (developers). A basic permission cannot express
+   * that scope, so it is applied here, as a forced actor filter.
+   */
+  const ownActionsReader = async (
+    credentials: BackstageCredentials<
+      BackstageUserPrincipal | BackstageServicePrincipal
+    >,
+  ): Promise<string | undefined> => {
+    if (credentials.principal.type !== 'user') return undefined;
+    const info = await userInfo.getUserInfo(credentials);
+    const ownOnly = personaPolicy
+      .assignments(info.ownershipEntityRefs)
+      .some(({ persona, environment }) => {
+        const d = decideAction({ persona, environment, action: 'read-audit' });
+        return d.allowed && d.ownActionsOnly;
+      });
+    return ownOnly ? credentials.principal.userEntityRef : undefined;
+  };
+
+  /**
+   * `kmp.audit.read`, or (with `ownActions`) the caller's own actions
+   * only: then `ownActor` is the only actor the caller may filter on.
+   */
+  const authorizeRead = async (
+    req: Request,
+    options: { ownActions?: boolean } = {},
+  ) => {
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
@@ -188,12 +224,33 @@ export async function setupAudit(
       [{ permission: kmpAuditReadPermission }],
       { credentials },
     );
-    if (decision.result !== AuthorizeResult.ALLOW) {
+    if (decision.result === AuthorizeResult.ALLOW) {
+      return { credentials, ownActor: undefined };
+    }
+    const ownActor = options.ownActions
+      ? await ownActionsReader(credentials)
+      : undefined;
+    if (!ownActor) {
       throw new NotAllowedError(
         `not allowed to ${kmpAuditReadPermission.name}`,
       );
     }
-    return credentials;
+    return { credentials, ownActor };
+  };
+
+  /** The request's filter, limited to the caller's own actions if need be. */
+  const filterFor = (
+    query: Record<string, unknown>,
+    ownActor: string | undefined,
+  ) => {
+    const filter = pickFilter(query);
+    if (!ownActor) return filter;
+    if (filter.actor !== undefined && filter.actor !== ownActor) {
+      throw new NotAllowedError(
+        `you may read the audit trail of your own actions only (${ownActor})`,
+      );
+    }
+    return { ...filter, actor: ownActor };
   };
 
   const actorOf = (
@@ -214,9 +271,9 @@ export async function setupAudit(
   };
 
   router.get('/audit/events', async (req, res) => {
-    await authorizeRead(req);
+    const { ownActor } = await authorizeRead(req, { ownActions: true });
     const query = req.query as Record<string, unknown>;
-    const filter = pickFilter(query);
+    const filter = filterFor(query, ownActor);
     const order = orderOf(query.order, 'desc');
     const limit = query.limit === undefined ? 100 : Number(query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
@@ -238,9 +295,11 @@ export async function setupAudit(
   });
 
   router.get('/audit/events/export', async (req, res) => {
-    const credentials = await authorizeRead(req);
+    const { credentials, ownActor } = await authorizeRead(req, {
+      ownActions: true,
+    });
     const query = req.query as Record<string, unknown>;
-    const filter = pickFilter(query);
+    const filter = filterFor(query, ownActor);
     const order = orderOf(query.order, 'asc');
     const format = query.format ?? 'ndjson';
     if (format !== 'ndjson' && format !== 'csv') {
@@ -289,7 +348,8 @@ export async function setupAudit(
   });
 
   router.get('/audit/verify', async (req, res) => {
-    const credentials = await authorizeRead(req);
+    // Chain integrity holds no event content: own-action readers see it too.
+    const { credentials } = await authorizeRead(req, { ownActions: true });
     const result = await store.verify({ checkCheckpoint });
     if (!result.valid) {
       logger.error(`KMP audit chain does not verify: ${result.reason}`);

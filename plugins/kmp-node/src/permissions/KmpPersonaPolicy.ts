@@ -208,7 +208,8 @@ export class KmpPersonaPolicy {
         return this.anywhere(grants, 'break-glass-approve');
       case 'kmp.audit.read':
         // Developers may read their own actions only, which the basic
-        // permission cannot express: they are refused the audit API.
+        // permission cannot express: they are refused it here, and the
+        // audit API serves them their own actions (a forced actor filter).
         return this.anywhere(grants, 'read-audit', d => !d.ownActionsOnly);
       case 'kmp.cluster.register':
       case 'kmp.policy.manage':

@@ -215,7 +215,7 @@ export async function setupAudit(
    */
   const authorizeRead = async (
     req: Request,
-    options: { ownActions?: boolean } = {},
+    scope: { ownActions?: boolean } = {},
   ) => {
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
@@ -227,7 +227,7 @@ export async function setupAudit(
     if (decision.result === AuthorizeResult.ALLOW) {
       return { credentials, ownActor: undefined };
     }
-    const ownActor = options.ownActions
+    const ownActor = scope.ownActions
       ? await ownActionsReader(credentials)
       : undefined;
     if (!ownActor) {

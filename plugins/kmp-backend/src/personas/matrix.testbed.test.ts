@@ -897,10 +897,19 @@ describe('the persona RBAC mapper: persona × environment × action', () => {
         connectivity: 'edge',
       });
     expect(register.status).toBe(403);
+    // Developers read the audit trail of their own actions only.
     const audit = await request(server)
-      .get('/api/kmp/audit/events')
+      .get('/api/kmp/audit/events?limit=1000')
       .set('Authorization', as('alice'));
-    expect(audit.status).toBe(403);
+    expect(audit.status).toBe(200);
+    expect(audit.body.items.length).toBeGreaterThan(0);
+    expect(
+      audit.body.items.every((e: any) => e.actor.ref === 'user:default/alice'),
+    ).toBe(true);
+    const othersAudit = await request(server)
+      .get('/api/kmp/audit/events?actor=user:default/oscar')
+      .set('Authorization', as('alice'));
+    expect(othersAudit.status).toBe(403);
     const opsAudit = await request(server)
       .get('/api/kmp/audit/events?limit=1')
       .set('Authorization', as('oscar'));

@@ -231,15 +231,16 @@ export async function startGoldenPathBackend(options: {
               allowedClusterHosts: ['127.0.0.1'],
               refresh: { intervalSeconds: 3600 },
             },
+            // The persona RBAC mapper's mapping (impersonation group, audit).
+            personas: [
+              { group: 'group:default/team-payments', persona: 'developer' },
+              {
+                group: 'group:default/platform-team',
+                persona: 'platform-engineer',
+              },
+            ],
             broker: {
               gitopsIdentities: ['external:gitops'],
-              personas: [
-                { group: 'group:default/team-payments', persona: 'developer' },
-                {
-                  group: 'group:default/platform-team',
-                  persona: 'platform-engineer',
-                },
-              ],
             },
             ...(options.goldenPaths
               ? { goldenPaths: options.goldenPaths }

@@ -1,6 +1,8 @@
 import {
+  BackendFeature,
   BackstageCredentials,
   coreServices,
+  createBackendModule,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
 import {
@@ -8,13 +10,27 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
+import { InMemoryCatalogClient } from '@backstage/catalog-client/testUtils';
 import { Entity } from '@backstage/catalog-model';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import {
+  CatalogService,
+  catalogServiceRef,
+} from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
-import { TemplateAction } from '@backstage/plugin-scaffolder-node';
+import {
+  TemplateAction,
+  createTemplateAction,
+  scaffolderActionsExtensionPoint,
+} from '@backstage/plugin-scaffolder-node';
 import { JsonObject } from '@backstage/types';
 import { TestbedCluster } from '@kmp/kube-testbed';
+// The catalog module's own provider publishes the registry's clusters into
+// the test catalog; it is test code reuse, not part of the package API.
+// eslint-disable-next-line @backstage/no-forbidden-package-imports, @backstage/no-mixed-plugin-imports
+import { KmpClusterEntityProvider } from '@kmp/plugin-catalog-backend-module-kmp/src/provider/KmpClusterEntityProvider';
+// eslint-disable-next-line @backstage/no-forbidden-package-imports, @backstage/no-mixed-plugin-imports
+import { KmpRegistryClient } from '@kmp/plugin-catalog-backend-module-kmp/src/provider/KmpRegistryClient';
 // The tests run the real KMP backend next to the scaffolder, as a deployment does.
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import kmpPlugin from '@kmp/plugin-kmp-backend';
@@ -116,6 +132,70 @@ function userEntities(): Entity[] {
   }));
 }
 
+/**
+ * A test-only action that hands a workspace file back as a step output: the
+ * scaffolder removes a task's workspace when the task ends, so a test that
+ * needs a rendered file (e.g. `catalog-info.yaml`) appends this step.
+ */
+export const READ_WORKSPACE_FILE_ACTION = 'kmp-test:workspace:read';
+
+const testActionsModule = createBackendModule({
+  pluginId: 'scaffolder',
+  moduleId: 'kmp-test-actions',
+  register(reg) {
+    reg.registerInit({
+      deps: { scaffolder: scaffolderActionsExtensionPoint },
+      async init({ scaffolder }) {
+        scaffolder.addActions(
+          createTemplateAction({
+            id: READ_WORKSPACE_FILE_ACTION,
+            schema: {
+              input: { path: z => z.string() },
+              output: { content: z => z.string() },
+            },
+            async handler(ctx) {
+              ctx.output(
+                'content',
+                await fs.readFile(
+                  path.join(ctx.workspacePath, ctx.input.path),
+                  'utf8',
+                ),
+              );
+            },
+          }),
+        );
+      },
+    });
+  },
+});
+
+/**
+ * The test backend's catalog: in memory, with entities added later as the
+ * catalog's processing would add them.
+ */
+function testCatalog(initial: Entity[]) {
+  const entities = [...initial];
+  let client = new InMemoryCatalogClient({ entities });
+  const service = new Proxy({} as CatalogService, {
+    get: (_target, prop) => {
+      const value = (client as any)[prop];
+      return typeof value === 'function' ? value.bind(client) : value;
+    },
+  });
+  return {
+    service,
+    add(added: Entity[]) {
+      entities.push(
+        ...added.map(e => ({
+          ...e,
+          metadata: { namespace: 'default', ...e.metadata },
+        })),
+      );
+      client = new InMemoryCatalogClient({ entities });
+    },
+  };
+}
+
 /** A template of `templates/` as the catalog would hold it. */
 export async function loadTemplate(name: string): Promise<Entity> {
   const file = path.resolve(__dirname, '../../../../templates', name);
@@ -161,6 +241,13 @@ export interface GoldenPathBackend {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: any }>;
+  /** The backend's catalog, and a way to add entities to it. */
+  catalog: {
+    service: CatalogService;
+    add(entities: Entity[]): void;
+    /** Publishes the registry's clusters with KMP's catalog module's provider. */
+    publishClusters(): Promise<void>;
+  };
   /** What the actions get from the backend. */
   deps: {
     auth: ReturnType<typeof mockServices.auth>;
@@ -185,14 +272,26 @@ export async function startGoldenPathBackend(options: {
   }>;
   goldenPaths?: JsonObject;
   templates?: Entity[];
+  /** More backend features (e.g. the Kubernetes plugin). */
+  features?: BackendFeature[];
+  /** More top-level configuration (e.g. `kubernetes`). */
+  config?: JsonObject;
 }): Promise<GoldenPathBackend> {
+  const catalog = testCatalog([
+    ...userEntities(),
+    ...(options.templates ?? []),
+  ]);
   const backend = await startTestBackend({
     features: [
       kmpPlugin,
       scaffolderPlugin,
       scaffolderModuleKmp,
-      catalogServiceMock.factory({
-        entities: [...userEntities(), ...(options.templates ?? [])],
+      testActionsModule,
+      ...(options.features ?? []),
+      createServiceFactory({
+        service: catalogServiceRef,
+        deps: {},
+        factory: () => catalog.service,
       }),
       mockServices.httpAuth.factory({
         defaultCredentials: mockCredentials.none(),
@@ -201,6 +300,7 @@ export async function startGoldenPathBackend(options: {
       userInfoFactory,
       mockServices.rootConfig.factory({
         data: {
+          ...options.config,
           kmp: {
             environmentGroups: [
               {
@@ -415,12 +515,44 @@ export async function startGoldenPathBackend(options: {
     };
   };
 
+  const publishClusters = async () => {
+    const port = (server.address() as AddressInfo).port;
+    const immediately = {
+      run: async (task: { fn: () => Promise<void> }) => task.fn(),
+    };
+    const provider = new KmpClusterEntityProvider(
+      new KmpRegistryClient(
+        {
+          getBaseUrl: async id => `${baseUrl}/api/${id}`,
+          // What the backend's discovery gives as the external URL.
+          getExternalBaseUrl: async id => `http://localhost:${port}/api/${id}`,
+        },
+        mockServices.auth({ pluginId: 'catalog' }),
+      ),
+      mockServices.logger.mock(),
+      {
+        fullSync: immediately as any,
+        deltaSync: immediately as any,
+        authProvider: 'kmp',
+      },
+    );
+    await provider.connect({
+      async applyMutation(mutation) {
+        if (mutation.type === 'full') {
+          catalog.add(mutation.entities.map(e => e.entity));
+        }
+      },
+      async refresh() {},
+    });
+  };
+
   return {
     baseUrl,
     stop: () => backend.stop(),
     runAction,
     runTask,
     fetchJson,
+    catalog: { ...catalog, publishClusters },
     deps,
   };
 }

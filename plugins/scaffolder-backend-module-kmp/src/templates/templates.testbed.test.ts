@@ -1,4 +1,11 @@
+import { mockCredentials } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import kubernetesBackend from '@backstage/plugin-kubernetes-backend';
 import { useTestbed } from '@kmp/kube-testbed';
+// The stock Kubernetes plugin reaches the clusters through the broker with
+// KMP's auth strategy, as in a deployment.
+// eslint-disable-next-line @backstage/no-mixed-plugin-imports
+import kubernetesModuleKmp from '@kmp/plugin-kubernetes-backend-module-kmp';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -6,6 +13,7 @@ import {
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 import path from 'node:path';
+import { parse } from 'yaml';
 import {
   GitServer,
   cloneHead,
@@ -14,6 +22,7 @@ import {
 } from '../__testUtils__/gitServer';
 import {
   GoldenPathBackend,
+  READ_WORKSPACE_FILE_ACTION,
   eventually,
   loadTemplate,
   startGoldenPathBackend,
@@ -113,6 +122,16 @@ describe('golden-path templates through the scaffolder task API', () => {
         return entity;
       }),
     );
+    // A last, test-only step hands the rendered catalog-info.yaml back: the
+    // task's workspace is removed when the task ends.
+    const service = templates[1].spec as any;
+    service.steps.push({
+      id: 'catalogInfo',
+      name: 'Read the rendered catalog-info.yaml (test only)',
+      action: READ_WORKSPACE_FILE_ACTION,
+      input: { path: 'catalog-info.yaml' },
+    });
+    service.output.catalogInfo = '${{ steps.catalogInfo.output.content }}';
     backend = await startGoldenPathBackend({
       clusters: [
         {
@@ -134,7 +153,20 @@ describe('golden-path templates through the scaffolder task API', () => {
           ],
         },
       },
+      features: [kubernetesBackend, kubernetesModuleKmp],
+      config: {
+        kubernetes: {
+          serviceLocatorMethod: { type: 'multiTenant' },
+          // The broker is on loopback in the test.
+          clusterLocatorMethods: [
+            { type: 'catalog', dangerouslyAllowClusterUrls: ['localhost'] },
+          ],
+        },
+      },
     });
+    // The registered clusters reach the catalog as KMP's catalog module
+    // publishes them: pointing the stock Kubernetes plugin at the broker.
+    await backend.catalog.publishClusters();
   });
 
   afterAll(async () => {
@@ -293,6 +325,54 @@ describe('golden-path templates through the scaffolder task API', () => {
       expect(run.output?.text?.[0].content).toContain(
         'Applied to tp-dev through the KMP broker.',
       );
+
+      // The new component, as the catalog ingests it from the rendered
+      // catalog-info.yaml: the stock Kubernetes plugin shows its workload,
+      // read from the cluster through the broker as alice.
+      const rendered = parse(run.output?.catalogInfo) as Entity;
+      expect(rendered.metadata.annotations).toMatchObject({
+        'backstage.io/kubernetes-id': 'checkout',
+        'backstage.io/kubernetes-namespace': 'team-payments-web',
+      });
+      backend.catalog.add([rendered]);
+      const component = await backend.catalog.service.getEntityByRef(
+        'component:default/checkout',
+        { credentials: mockCredentials.user(ALICE) },
+      );
+      expect(component?.spec?.owner).toBe('group:default/team-payments');
+      const view = await backend.fetchJson(
+        ALICE,
+        'POST',
+        '/api/kubernetes/services/checkout',
+        { entity: component, auth: { kmp: mockCredentials.user.token(ALICE) } },
+      );
+      expect(view.status).toBe(200);
+      const items = view.body.items as any[];
+      const workloads = items.flatMap(item =>
+        (
+          item.resources.find((r: any) => r.type === 'deployments')
+            ?.resources ?? []
+        ).map((d: any) => ({
+          cluster: item.cluster.name,
+          name: d.metadata.name,
+          namespace: d.metadata.namespace,
+          replicas: d.spec.replicas,
+        })),
+      );
+      expect(workloads).toEqual([
+        {
+          cluster: 'tp-dev',
+          name: 'checkout',
+          namespace: 'team-payments-web',
+          replicas: values.replicas,
+        },
+      ]);
+      const dev = items.find(item => item.cluster.name === 'tp-dev');
+      expect(
+        (dev.errors as any[]).filter(e =>
+          e.resourcePath?.includes('/deployments'),
+        ),
+      ).toEqual([]);
     });
 
     it('production: produces a Git commit and no cluster write', async () => {

@@ -1,7 +1,5 @@
 import {
   BackendFeature,
-  BackstageCredentials,
-  coreServices,
   createBackendModule,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
@@ -16,7 +14,6 @@ import {
   CatalogService,
   catalogServiceRef,
 } from '@backstage/plugin-catalog-node';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import {
   TemplateAction,
@@ -34,6 +31,13 @@ import { KmpRegistryClient } from '@kmp/plugin-catalog-backend-module-kmp/src/pr
 // The tests run the real KMP backend next to the scaffolder, as a deployment does.
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import kmpPlugin from '@kmp/plugin-kmp-backend';
+// The KMP backend's test services (deny-list permissions, catalog-like user
+// info), shared with its own tests rather than copied.
+// eslint-disable-next-line @backstage/no-forbidden-package-imports, @backstage/no-mixed-plugin-imports
+import {
+  denyListPermissionsFactory,
+  groupsUserInfoFactory,
+} from '@kmp/plugin-kmp-backend/src/__testUtils__/testServices';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
@@ -76,49 +80,10 @@ const DENIED: Record<string, string[]> = {
   ],
 };
 
-function principalRef(credentials?: BackstageCredentials): string {
-  const p = credentials?.principal as
-    | { userEntityRef?: string; subject?: string }
-    | undefined;
-  return p?.userEntityRef ?? p?.subject ?? 'none';
-}
-
-const permissionsFactory = createServiceFactory({
-  service: coreServices.permissions,
-  deps: {},
-  factory: () => ({
-    async authorize(requests: any[], options?: any) {
-      const who = principalRef(options?.credentials);
-      return requests.map(r => ({
-        result: (DENIED[who] ?? []).includes(r.permission.name)
-          ? AuthorizeResult.DENY
-          : AuthorizeResult.ALLOW,
-      }));
-    },
-    async authorizeConditional(requests: any[], options?: any) {
-      const who = principalRef(options?.credentials);
-      return requests.map(r => ({
-        result: (DENIED[who] ?? []).includes(r.permission.name)
-          ? AuthorizeResult.DENY
-          : AuthorizeResult.ALLOW,
-      }));
-    },
-  }),
-});
-
-const userInfoFactory = createServiceFactory({
-  service: coreServices.userInfo,
-  deps: {},
-  factory: () => ({
-    async getUserInfo(credentials: BackstageCredentials) {
-      const ref = principalRef(credentials);
-      return {
-        userEntityRef: ref,
-        ownershipEntityRefs: [ref, ...(TEST_USERS[ref]?.groups ?? [])],
-      };
-    },
-  }),
-});
+const permissionsFactory = denyListPermissionsFactory(DENIED);
+const userInfoFactory = groupsUserInfoFactory(
+  Object.fromEntries(Object.entries(TEST_USERS).map(([r, u]) => [r, u.groups])),
+);
 
 function userEntities(): Entity[] {
   return Object.entries(TEST_USERS).map(([ref, u]) => ({

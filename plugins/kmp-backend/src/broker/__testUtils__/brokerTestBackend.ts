@@ -1,20 +1,18 @@
-import {
-  BackendFeature,
-  BackstageCredentials,
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
+import { BackendFeature } from '@backstage/backend-plugin-api';
 import {
   mockCredentials,
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { TestbedCluster } from '@kmp/kube-testbed';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { kmpPlugin } from '../../plugin';
+import {
+  denyListPermissionsFactory,
+  groupsUserInfoFactory,
+} from '../../__testUtils__/testServices';
 
 /** Groups (ownership refs) of the test users, as the catalog would give them. */
 export const TEST_USER_GROUPS: Record<string, string[]> = {
@@ -35,50 +33,8 @@ const DENIED: Record<string, string[]> = {
   ],
 };
 
-function principalRef(credentials?: BackstageCredentials): string {
-  const p = credentials?.principal as
-    | { userEntityRef?: string; subject?: string }
-    | undefined;
-  return p?.userEntityRef ?? p?.subject ?? 'none';
-}
-
-const permissionsFactory = createServiceFactory({
-  service: coreServices.permissions,
-  deps: {},
-  factory: () => ({
-    async authorize(requests: any[], options?: any) {
-      const who = principalRef(options?.credentials);
-      return requests.map(r => ({
-        result: (DENIED[who] ?? []).includes(r.permission.name)
-          ? AuthorizeResult.DENY
-          : AuthorizeResult.ALLOW,
-      }));
-    },
-    // The broker asks for conditional decisions; these are definitive.
-    async authorizeConditional(requests: any[], options?: any) {
-      const who = principalRef(options?.credentials);
-      return requests.map(r => ({
-        result: (DENIED[who] ?? []).includes(r.permission.name)
-          ? AuthorizeResult.DENY
-          : AuthorizeResult.ALLOW,
-      }));
-    },
-  }),
-});
-
-const userInfoFactory = createServiceFactory({
-  service: coreServices.userInfo,
-  deps: {},
-  factory: () => ({
-    async getUserInfo(credentials: BackstageCredentials) {
-      const ref = principalRef(credentials);
-      return {
-        userEntityRef: ref,
-        ownershipEntityRefs: [ref, ...(TEST_USER_GROUPS[ref] ?? [])],
-      };
-    },
-  }),
-});
+const permissionsFactory = denyListPermissionsFactory(DENIED);
+const userInfoFactory = groupsUserInfoFactory(TEST_USER_GROUPS);
 
 export const userHeader = (ref: string) => mockCredentials.user.header(ref);
 export const serviceHeader = (subject: string) =>

@@ -1,0 +1,64 @@
+import {
+  BackstageCredentials,
+  coreServices,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+
+/** The entity ref of a user principal or the subject of a service. */
+export function principalRef(credentials?: BackstageCredentials): string {
+  const p = credentials?.principal as
+    | { userEntityRef?: string; subject?: string }
+    | undefined;
+  return p?.userEntityRef ?? p?.subject ?? 'none';
+}
+
+/**
+ * A permissions service for test backends that denies the listed
+ * permissions to the listed principals and allows everything else, for
+ * plain and conditional requests alike (the broker asks for conditional
+ * decisions; these are definitive). Tests of the persona policy itself use
+ * the real permission backend instead.
+ */
+export function denyListPermissionsFactory(denied: Record<string, string[]>) {
+  const decide = (requests: any[], options?: any) => {
+    const who = principalRef(options?.credentials);
+    return requests.map(r => ({
+      result: (denied[who] ?? []).includes(r.permission.name)
+        ? AuthorizeResult.DENY
+        : AuthorizeResult.ALLOW,
+    }));
+  };
+  return createServiceFactory({
+    service: coreServices.permissions,
+    deps: {},
+    factory: () => ({
+      async authorize(requests: any[], options?: any) {
+        return decide(requests, options);
+      },
+      async authorizeConditional(requests: any[], options?: any) {
+        return decide(requests, options);
+      },
+    }),
+  });
+}
+
+/**
+ * A user-info service answering the ownership refs the catalog would give:
+ * the user's own ref and the groups listed for them.
+ */
+export function groupsUserInfoFactory(groups: Record<string, string[]>) {
+  return createServiceFactory({
+    service: coreServices.userInfo,
+    deps: {},
+    factory: () => ({
+      async getUserInfo(credentials: BackstageCredentials) {
+        const ref = principalRef(credentials);
+        return {
+          userEntityRef: ref,
+          ownershipEntityRefs: [ref, ...(groups[ref] ?? [])],
+        };
+      },
+    }),
+  });
+}

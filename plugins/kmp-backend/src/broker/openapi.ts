@@ -10,6 +10,41 @@ import { operationPaths, operationSchemas } from './operationsOpenapi';
 
 export const brokerPaths = {
   ...operationPaths,
+  '/clusters/{name}/tenant-namespaces': {
+    get: {
+      operationId: 'ListMyTenantNamespaces',
+      description:
+        "The caller's teams' tenant namespaces on the cluster: namespaces labelled kmp.backstage.io/team with one of the caller's groups, read with the registry's credential (developers may not list namespaces through the broker). Needs kmp.cluster.access.read on the cluster; 503 when the cluster cannot be reached.",
+      security: [{}, { JWT: [] }],
+      parameters: [clusterNameParam],
+      responses: {
+        '200': {
+          description: "The tenant namespaces of the caller's teams.",
+          content: json({
+            type: 'object',
+            properties: {
+              cluster: { type: 'string' },
+              teams: { type: 'array', items: { type: 'string' } },
+              items: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    name: { type: 'string' },
+                    team: { type: 'string' },
+                    phase: { type: 'string' },
+                  },
+                  required: ['name', 'team'],
+                },
+              },
+            },
+            required: ['cluster', 'teams', 'items'],
+          }),
+        },
+        default: errorResponse,
+      },
+    },
+  },
   '/clusters/{name}/kubeconfig': {
     post: {
       operationId: 'IssueKubeconfig',

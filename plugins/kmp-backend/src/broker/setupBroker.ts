@@ -16,6 +16,7 @@ import { BrokerProxy } from './BrokerProxy';
 import { ClusterConnections } from './ClusterConnections';
 import { readBrokerConfig } from './config';
 import { PersonaResolver } from './identity';
+import { mountTenantNamespacesRoute } from './tenantNamespacesRoute';
 import { mountKubeconfigRoutes } from './kubeconfigRoutes';
 import { mountOperationRoutes } from './operations';
 import { BrokerTokenStore } from './TokenStore';
@@ -59,6 +60,10 @@ export async function setupBroker(
   const tokens = BrokerTokenStore.create({ db: ctx.db });
   // The persona RBAC mapper's mapping (`kmp.personas`).
   const personas = PersonaResolver.fromConfig(ctx.config);
+  const namespaces = NamespaceDirectory.create({
+    connections,
+    registry: options.registry.registry,
+  });
   const proxy = BrokerProxy.create({
     httpAuth: ctx.httpAuth,
     userInfo: ctx.userInfo,
@@ -70,10 +75,7 @@ export async function setupBroker(
       permissions: ctx.permissions,
       breakGlass: options.breakGlass,
       personas,
-      namespaces: NamespaceDirectory.create({
-        connections,
-        registry: options.registry.registry,
-      }),
+      namespaces,
       permissionsRegistry: ctx.permissionsRegistry,
     }),
     personas,
@@ -89,6 +91,11 @@ export async function setupBroker(
   });
 
   mountOperationRoutes(ctx, proxy);
+  mountTenantNamespacesRoute(ctx, {
+    clusters: options.registry.clusters,
+    namespaces,
+    config,
+  });
   mountKubeconfigRoutes(ctx, {
     audit: options.audit,
     clusters: options.registry.clusters,

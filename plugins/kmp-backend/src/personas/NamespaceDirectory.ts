@@ -19,6 +19,24 @@ export interface NamespaceFacts {
 
 const MAX_ENTRIES = 10_000;
 
+/** A Kubernetes label value (what a team name must be to be selected on). */
+const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/** One of a team's tenant namespaces on a cluster. */
+export interface TenantNamespaceInfo {
+  name: string;
+  team: string;
+  phase?: string;
+}
+
+function parseJson(body: Buffer): any {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Reads a namespace's team and system labels from the cluster, through the
  * broker's connection pool with the registry's credential (not the
@@ -66,10 +84,46 @@ export class NamespaceDirectory {
     return facts;
   }
 
-  private async read(
+  /**
+   * The tenant namespaces of the given teams on a cluster (namespaces whose
+   * `kmp.backstage.io/team` label is one of them), read with the registry's
+   * credential: a developer may not list namespaces, but may be told which
+   * are theirs. Team names that are not valid label values are ignored.
+   */
+  async listTeamNamespaces(
     cluster: RegisteredCluster,
-    namespace: string,
-  ): Promise<NamespaceFacts> {
+    teams: readonly string[],
+  ): Promise<TenantNamespaceInfo[]> {
+    const valid = [...new Set(teams)].filter(t => LABEL_VALUE.test(t));
+    if (valid.length === 0) return [];
+    const selector = `${KMP_TEAM_LABEL} in (${valid.join(',')})`;
+    const { status, body } = await this.get(
+      cluster,
+      `/api/v1/namespaces?labelSelector=${encodeURIComponent(selector)}`,
+    );
+    const items = status === 200 ? parseJson(body)?.items : undefined;
+    if (!Array.isArray(items)) {
+      throw new BrokerError(
+        503,
+        `the namespaces of cluster '${cluster.name}' could not be read (${status})`,
+        { kind: 'namespaces' },
+        'namespace lookup failed',
+      );
+    }
+    return items
+      .map((ns: any) => ({
+        name: String(ns?.metadata?.name ?? ''),
+        team: String(ns?.metadata?.labels?.[KMP_TEAM_LABEL] ?? ''),
+        ...(ns?.status?.phase ? { phase: String(ns.status.phase) } : {}),
+      }))
+      .filter(ns => ns.name && valid.includes(ns.team))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private async get(
+    cluster: RegisteredCluster,
+    pathAndQuery: string,
+  ): Promise<{ status: number; body: Buffer }> {
     if (cluster.connectivity !== 'direct' || !cluster.apiServerUrl) {
       throw new BrokerError(
         503,
@@ -88,26 +142,28 @@ export class NamespaceDirectory {
     );
     const { response } = await connection.forward({
       method: 'GET',
-      pathAndQuery: `/api/v1/namespaces/${encodeURIComponent(namespace)}`,
+      pathAndQuery,
       headers: { accept: 'application/json' },
       longRunning: false,
     });
     const chunks: Buffer[] = [];
     for await (const chunk of response) chunks.push(chunk as Buffer);
-    const status = response.statusCode ?? 502;
+    return { status: response.statusCode ?? 502, body: Buffer.concat(chunks) };
+  }
+
+  private async read(
+    cluster: RegisteredCluster,
+    namespace: string,
+  ): Promise<NamespaceFacts> {
+    const { status, body } = await this.get(
+      cluster,
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}`,
+    );
     if (status === 404) {
       return { exists: false, system: isSystemNamespace(namespace) };
     }
-    let labels: Record<string, string> | undefined;
-    try {
-      labels =
-        status === 200
-          ? JSON.parse(Buffer.concat(chunks).toString('utf8'))?.metadata
-              ?.labels ?? {}
-          : undefined;
-    } catch {
-      labels = undefined;
-    }
+    const labels: Record<string, string> | undefined =
+      status === 200 ? parseJson(body)?.metadata?.labels ?? {} : undefined;
     if (!labels) {
       throw new BrokerError(
         503,

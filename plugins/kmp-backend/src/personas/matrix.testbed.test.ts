@@ -845,6 +845,37 @@ describe('the persona RBAC mapper: persona × environment × action', () => {
     });
   });
 
+  it("lists a developer's tenant namespaces by team label, whatever their names", async () => {
+    const mine = await request(server)
+      .get('/api/kmp/clusters/mx-dev/tenant-namespaces')
+      .set('Authorization', as('alice'));
+    expect(mine.status).toBe(200);
+    expect(mine.body).toEqual({
+      cluster: 'mx-dev',
+      teams: ['team-payments'],
+      items: [{ name: 'payments', team: 'team-payments', phase: 'Active' }],
+    });
+    // Ops hold no team here: nothing is theirs, nothing leaks.
+    const ops = await request(server)
+      .get('/api/kmp/clusters/mx-dev/tenant-namespaces')
+      .set('Authorization', as('oscar'));
+    expect(ops.status).toBe(200);
+    expect(ops.body.items).toEqual([]);
+    // No persona in the cluster's environment group: refused.
+    const outsider = await request(server)
+      .get('/api/kmp/clusters/mx-dev/tenant-namespaces')
+      .set('Authorization', as('eddie'));
+    expect(outsider.status).toBe(403);
+    const elsewhere = await request(server)
+      .get('/api/kmp/clusters/mx-edge/tenant-namespaces')
+      .set('Authorization', as('alice'));
+    expect(elsewhere.status).toBe(403);
+    const anonymous = await request(server).get(
+      '/api/kmp/clusters/mx-dev/tenant-namespaces',
+    );
+    expect(anonymous.status).toBe(401);
+  });
+
   it('answers GET /me with the personas per environment group', async () => {
     const me = await request(server)
       .get('/api/kmp/me')

@@ -85,8 +85,8 @@ export interface KmpApi {
     offset?: number;
   }): Promise<{ items: ClusterComplianceSummary[]; totalCount: number }>;
   /**
-   * The namespaces of a cluster labelled as belonging to one of the teams,
-   * read through the access broker as the signed-in user.
+   * The signed-in user's tenant namespaces on a cluster that belong to one
+   * of the teams (labelled `kmp.backstage.io/team`), whatever their names.
    */
   listTenantNamespaces(
     cluster: string,

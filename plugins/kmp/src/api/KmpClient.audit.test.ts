@@ -130,23 +130,19 @@ describe('KmpClient (audit and persona views)', () => {
     expect(seen?.get('offset')).toBe('0');
   });
 
-  it("lists a team's namespaces through the broker with a label selector", async () => {
+  it("lists the caller's tenant namespaces of the given teams", async () => {
     let seen: URL | undefined;
     server.use(
       http.get(
-        `${baseUrl}/proxy/clusters/:cluster/api/v1/namespaces`,
+        `${baseUrl}/clusters/:cluster/tenant-namespaces`,
         ({ request }) => {
           seen = new URL(request.url);
           return HttpResponse.json({
-            kind: 'NamespaceList',
+            cluster: 'payments-dev-eu1',
+            teams: ['team-payments', 'team-cards'],
             items: [
-              {
-                metadata: {
-                  name: 'payments-dev',
-                  labels: { 'kmp.backstage.io/team': 'team-payments' },
-                },
-                status: { phase: 'Active' },
-              },
+              { name: 'payments-web', team: 'team-payments', phase: 'Active' },
+              { name: 'cards', team: 'team-cards' },
             ],
           });
         },
@@ -160,111 +156,51 @@ describe('KmpClient (audit and persona views)', () => {
     ).resolves.toEqual([
       {
         cluster: 'payments-dev-eu1',
-        name: 'payments-dev',
+        name: 'payments-web',
         team: 'team-payments',
         phase: 'Active',
       },
     ]);
     expect(seen?.pathname).toBe(
-      '/api/kmp/proxy/clusters/payments-dev-eu1/api/v1/namespaces',
-    );
-    expect(seen?.searchParams.get('labelSelector')).toBe(
-      'kmp.backstage.io/team in (team-payments,team-risk)',
+      '/api/kmp/clusters/payments-dev-eu1/tenant-namespaces',
     );
   });
 
-  it('asks the broker nothing for a user without teams', async () => {
+  it('asks the backend nothing for a user without teams', async () => {
     const seen = jest.fn();
     server.use(
-      http.get(`${baseUrl}/proxy/clusters/:cluster/api/v1/namespaces`, () => {
+      http.get(`${baseUrl}/clusters/:cluster/tenant-namespaces`, () => {
         seen();
-        return HttpResponse.json({ items: [] });
+        return HttpResponse.json({ cluster: 'c1', teams: [], items: [] });
       }),
     );
     await expect(client.listTenantNamespaces('c1', [])).resolves.toEqual([]);
     expect(seen).not.toHaveBeenCalled();
   });
 
-  it("falls back to reading each team's namespace by name when listing is refused", async () => {
-    const refusal = {
-      kind: 'Status',
-      apiVersion: 'v1',
-      status: 'Failure',
-      message: 'developers read their own namespaces only',
-      reason: 'Forbidden',
-      code: 403,
-    };
+  it('surfaces a refusal with its message', async () => {
     server.use(
-      http.get(`${baseUrl}/proxy/clusters/:cluster/api/v1/namespaces`, () =>
-        HttpResponse.json(refusal, { status: 403 }),
-      ),
-      http.get(
-        `${baseUrl}/proxy/clusters/:cluster/api/v1/namespaces/:name`,
-        ({ params }) =>
-          params.name === 'team-payments'
-            ? HttpResponse.json({
-                metadata: { name: 'team-payments' },
-                status: { phase: 'Active' },
-              })
-            : HttpResponse.json(
-                { ...refusal, reason: 'NotFound', code: 404 },
-                { status: 404 },
-              ),
-      ),
-    );
-    await expect(
-      client.listTenantNamespaces('payments-dev-eu1', [
-        'team-payments',
-        'team-risk',
-      ]),
-    ).resolves.toEqual([
-      {
-        cluster: 'payments-dev-eu1',
-        name: 'team-payments',
-        team: 'team-payments',
-        phase: 'Active',
-      },
-    ]);
-  });
-
-  it('surfaces a broker refusal with the rule that refused it', async () => {
-    server.use(
-      http.get(
-        `${baseUrl}/proxy/clusters/:cluster/api/v1/namespaces/:name`,
-        () =>
-          HttpResponse.json(
-            {
-              kind: 'Status',
-              apiVersion: 'v1',
-              status: 'Failure',
-              message:
-                'namespaces are cluster-scoped; developers read their own',
-              reason: 'Forbidden',
-              code: 403,
-            },
-            { status: 403 },
-          ),
-      ),
-      http.get(`${baseUrl}/proxy/clusters/:cluster/api/v1/namespaces`, () =>
+      http.get(`${baseUrl}/clusters/:cluster/tenant-namespaces`, () =>
         HttpResponse.json(
           {
-            kind: 'Status',
-            apiVersion: 'v1',
-            status: 'Failure',
-            message: 'namespaces are cluster-scoped; developers read their own',
-            reason: 'Forbidden',
-            code: 403,
+            error: {
+              name: 'NotAllowedError',
+              message: "not allowed to kmp.cluster.access.read on cluster 'c1'",
+            },
+            request: { method: 'GET', url: '/clusters/c1/tenant-namespaces' },
+            response: { statusCode: 403 },
           },
           { status: 403 },
         ),
       ),
     );
-    await expect(
-      client.listTenantNamespaces('c1', ['team-payments']),
-    ).rejects.toMatchObject({
-      name: 'KmpBrokerError',
-      statusCode: 403,
-      message: 'namespaces are cluster-scoped; developers read their own',
-    });
+    const error = await client
+      .listTenantNamespaces('c1', ['team-payments'])
+      .catch(e => e);
+    expect(error.name).toBe('ResponseError');
+    expect(error.statusCode).toBe(403);
+    expect(error.body.error.message).toBe(
+      "not allowed to kmp.cluster.access.read on cluster 'c1'",
+    );
   });
 });

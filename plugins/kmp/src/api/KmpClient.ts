@@ -3,7 +3,6 @@ import { ResponseError } from '@backstage/errors';
 import {
   ClusterProfile,
   EnvironmentGroup,
-  KMP_ANNOTATIONS,
   PolicyComplianceReport,
   PolicyEvaluateRequest,
   PolicyEvaluateResponse,
@@ -255,49 +254,19 @@ export class KmpClient implements KmpApi {
     teams: string[],
   ): Promise<TenantNamespace[]> {
     if (teams.length === 0) return [];
-    type Namespace = {
-      metadata: { name: string; labels?: Record<string, string> };
-      status?: { phase?: string };
-    };
-    const label = KMP_ANNOTATIONS.team;
-    const toTenant = (ns: Namespace, team?: string): TenantNamespace => ({
-      cluster,
-      name: ns.metadata.name,
-      team: ns.metadata.labels?.[label] ?? team ?? '',
-      ...(ns.status?.phase ? { phase: ns.status.phase } : {}),
-    });
-    try {
-      const { body } = await this.proxyJson<{ items?: Namespace[] }>(
+    // The backend reads them with the registry's credential by team label
+    // (developers may not list namespaces through the broker).
+    const { items } = await this.request<{
+      items: Array<{ name: string; team: string; phase?: string }>;
+    }>(`/clusters/${encodeURIComponent(cluster)}/tenant-namespaces`);
+    return items
+      .filter(ns => teams.includes(ns.team))
+      .map(ns => ({
         cluster,
-        `/api/v1/namespaces${queryString({
-          labelSelector: `${label} in (${teams.join(',')})`,
-        })}`,
-      );
-      return (body.items ?? []).map(ns => toTenant(ns));
-    } catch (error) {
-      if (!(error instanceof KmpBrokerError) || error.statusCode !== 403) {
-        throw error;
-      }
-    }
-    // Listing namespaces is cluster-wide, which a developer may not do: read
-    // each team's namespace by name (the tenant namespace convention).
-    const found = await Promise.all(
-      teams.map(team =>
-        this.proxyJson<Namespace>(
-          cluster,
-          `/api/v1/namespaces/${encodeURIComponent(team)}`,
-        ).then(
-          ({ body }) => toTenant(body, team),
-          error => {
-            if (error instanceof KmpBrokerError && error.statusCode === 404) {
-              return undefined;
-            }
-            throw error;
-          },
-        ),
-      ),
-    );
-    return found.filter((ns): ns is TenantNamespace => !!ns);
+        name: ns.name,
+        team: ns.team,
+        ...(ns.phase ? { phase: ns.phase } : {}),
+      }));
   }
 
   async getCluster(name: string): Promise<RegisteredCluster> {

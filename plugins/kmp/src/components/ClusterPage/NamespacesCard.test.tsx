@@ -57,7 +57,7 @@ describe('NamespacesCard', () => {
     expect(within(system).getByText('no quota')).toBeInTheDocument();
   });
 
-  it("reads only a developer's team namespaces, one by one", async () => {
+  it("shows a developer only their teams' namespaces, from the backend's lookup", async () => {
     const api = fakeKmpApi({
       me: me('developer'),
       broker: {
@@ -72,6 +72,7 @@ describe('NamespacesCard', () => {
       },
     });
     const proxyJson = jest.spyOn(api, 'proxyJson');
+    const lookup = jest.spyOn(api, 'listTenantNamespaces');
     await renderInTestApp(
       <Wrapper api={api}>
         <NamespacesCard />
@@ -82,8 +83,8 @@ describe('NamespacesCard', () => {
     ).toBeInTheDocument();
     expect(screen.queryByText('team-retail')).not.toBeInTheDocument();
     expect(screen.queryByText('kube-system')).not.toBeInTheDocument();
-    const paths = proxyJson.mock.calls.map(c => c[1]);
-    expect(paths).toContain('/api/v1/namespaces/team-payments');
+    expect(lookup).toHaveBeenCalledWith('payments-dev-eu1', ['team-payments']);
+    const paths = proxyJson.mock.calls.map(c => c[1].split('?')[0]);
     expect(paths).not.toContain('/api/v1/namespaces');
   });
 

@@ -15,7 +15,8 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import { useApi } from '@backstage/core-plugin-api';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
-import { KmpBrokerError, kmpApiRef, KubernetesObject } from '../../api';
+import { KMP_TEAM_LABEL } from '@kmp/plugin-kmp-common';
+import { kmpApiRef, KubernetesObject } from '../../api';
 import { useBrokerList } from '../../hooks';
 import { BrokerErrorState } from './BrokerErrorState';
 import { useKmpCluster } from './KmpClusterContext';
@@ -75,7 +76,7 @@ function QuotaUsage(props: { quotas: ResourceQuota[] }) {
 export function NamespacesCard() {
   const { cluster, permissions } = useKmpCluster();
   const kmpApi = useApi(kmpApiRef);
-  // Developers may read only their team's namespaces: one GET each.
+  // Developers may read only their teams' namespaces.
   const scoped = permissions.readScope === 'own-namespaces';
   const teamsKey = permissions.teams.join(',');
   const all = useBrokerList<Namespace>(
@@ -84,26 +85,20 @@ export function NamespacesCard() {
   );
   const own = useAsyncRetry(async () => {
     if (!scoped) return undefined;
-    const found = await Promise.all(
-      teamsKey
-        .split(',')
-        .filter(Boolean)
-        .map(ns =>
-          kmpApi
-            .proxyJson<Namespace>(
-              cluster.name,
-              `/api/v1/namespaces/${encodeURIComponent(ns)}`,
-            )
-            .then(r => r.body)
-            .catch(e => {
-              if (e instanceof KmpBrokerError && e.statusCode === 404) {
-                return undefined;
-              }
-              throw e;
-            }),
-        ),
+    // Developers may not list namespaces; the backend tells them which are
+    // their teams' (by the team label, whatever their names).
+    const mine = await kmpApi.listTenantNamespaces(
+      cluster.name,
+      teamsKey.split(',').filter(Boolean),
     );
-    return found.filter((n): n is Namespace => !!n);
+    return mine.map(
+      (ns): Namespace => ({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns.name, labels: { [KMP_TEAM_LABEL]: ns.team } },
+        ...(ns.phase ? { status: { phase: ns.phase } } : {}),
+      }),
+    );
   }, [kmpApi, cluster.name, scoped, teamsKey]);
   const namespaces = scoped ? own : all;
   const quotas = useBrokerList<ResourceQuota>(

@@ -153,6 +153,19 @@ export function fakeKmpApi(options: {
         warnings: [],
       };
     },
+    // The backend's tenant-namespace lookup: the cluster's namespaces
+    // (the broker fixture) labelled with one of the teams.
+    listTenantNamespaces: async (clusterName: string, teams: string[]) => {
+      const all = options.broker?.['/api/v1/namespaces'];
+      if (all instanceof Error) throw all;
+      return (all ?? [])
+        .map(ns => ({
+          cluster: clusterName,
+          name: ns.metadata.name,
+          team: ns.metadata.labels?.[KMP_ANNOTATIONS.team] ?? '',
+        }))
+        .filter(ns => teams.includes(ns.team));
+    },
     ...options.overrides,
   };
   return new Proxy(base as KmpApi, {

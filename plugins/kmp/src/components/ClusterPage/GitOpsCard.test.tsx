@@ -1,7 +1,13 @@
 import { renderInTestApp } from '@backstage/test-utils';
 import { screen, within } from '@testing-library/react';
 import { GitOpsCard } from './GitOpsCard';
-import { fakeKmpApi, me, refused, Wrapper } from './__testUtils__/fakes';
+import {
+  fakeKmpApi,
+  me,
+  refused,
+  unreachable,
+  Wrapper,
+} from './__testUtils__/fakes';
 
 jest.setTimeout(60_000);
 
@@ -103,7 +109,27 @@ describe('GitOpsCard', () => {
     expect(await screen.findByText('No GitOps controller')).toBeInTheDocument();
   });
 
-  it('shows a refusal as a state', async () => {
+  it('shows an unreachable cluster as a warning', async () => {
+    await renderInTestApp(
+      <Wrapper
+        api={fakeKmpApi({
+          me: me('ops'),
+          broker: {
+            ...argo,
+            '/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations':
+              unreachable(),
+          },
+        })}
+      >
+        <GitOpsCard />
+      </Wrapper>,
+    );
+    expect(
+      await screen.findByText(/Cluster unreachable: GitOps state unavailable/),
+    ).toBeInTheDocument();
+  });
+
+  it('shows a refusal as a state, with the rule and audit id', async () => {
     await renderInTestApp(
       <Wrapper
         api={fakeKmpApi({
@@ -120,8 +146,10 @@ describe('GitOpsCard', () => {
       </Wrapper>,
     );
     expect(
-      await screen.findByText(/Could not read GitOps state/),
+      await screen.findByText('GitOps objects are not visible to you'),
     ).toBeInTheDocument();
-    expect(screen.getByText('kustomizations is forbidden')).toBeInTheDocument();
+    expect(
+      screen.getByText('kustomizations is forbidden (audit id audit-denied)'),
+    ).toBeInTheDocument();
   });
 });

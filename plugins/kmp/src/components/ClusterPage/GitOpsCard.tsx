@@ -13,7 +13,7 @@ import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import { ReactNode } from 'react';
-import { KubernetesObject } from '../../api';
+import { KmpBrokerError, KubernetesObject } from '../../api';
 import { useBrokerList } from '../../hooks';
 import { BrokerErrorState } from './BrokerErrorState';
 import { useKmpCluster } from './KmpClusterContext';
@@ -170,6 +170,18 @@ export function GitOpsCard() {
   const error = results.map(r => r.error).find(Boolean);
   if (permissions.loading || results.some(r => r.loading)) {
     content = <Progress />;
+  } else if (error instanceof KmpBrokerError && error.statusCode === 403) {
+    // GitOps controllers' objects usually live in system namespaces that
+    // a persona (a developer) may not read: a state, not a failure.
+    content = (
+      <EmptyState
+        missing="info"
+        title="GitOps objects are not visible to you"
+        description={`${error.message}${
+          error.auditId ? ` (audit id ${error.auditId})` : ''
+        }`}
+      />
+    );
   } else if (error) {
     content = <BrokerErrorState error={error} what="GitOps state" />;
   } else if (results.every(r => r.value === undefined)) {

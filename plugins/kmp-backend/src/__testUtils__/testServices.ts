@@ -62,3 +62,49 @@ export function groupsUserInfoFactory(groups: Record<string, string[]>) {
     }),
   });
 }
+
+/**
+ * The `kmp` configuration of the test backends: a production and a
+ * non-production environment group with a profile each, the registry's
+ * test key, the team-payments developers and platform engineers, and the
+ * GitOps identity `external:gitops`.
+ */
+export function testKmpConfig() {
+  return {
+    // The persona RBAC mapper's mapping (impersonation group, audit).
+    personas: [
+      { group: 'group:default/team-payments', persona: 'developer' },
+      { group: 'group:default/platform-team', persona: 'platform-engineer' },
+    ],
+    environmentGroups: [
+      {
+        name: 'apps-prod',
+        environment: 'production',
+        owner: 'group:default/platform-team',
+      },
+      {
+        name: 'apps-nonprod',
+        environment: 'non-production',
+        owner: 'group:default/platform-team',
+      },
+    ],
+    profiles: [
+      {
+        name: 'hardened',
+        environment: 'production',
+        podSecurity: 'restricted',
+      },
+      {
+        name: 'standard',
+        environment: 'non-production',
+        podSecurity: 'baseline',
+      },
+    ],
+    registry: {
+      encryptionKey: 'test-key-test-key-test-key-test-key-0000',
+      allowedClusterHosts: ['127.0.0.1'],
+      refresh: { intervalSeconds: 3600 },
+    },
+    broker: { gitopsIdentities: ['external:gitops'] },
+  };
+}

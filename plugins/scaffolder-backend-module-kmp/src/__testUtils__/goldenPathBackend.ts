@@ -37,6 +37,7 @@ import kmpPlugin from '@kmp/plugin-kmp-backend';
 import {
   denyListPermissionsFactory,
   groupsUserInfoFactory,
+  testKmpConfig,
 } from '@kmp/plugin-kmp-backend/src/__testUtils__/testServices';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { promises as fs } from 'node:fs';
@@ -267,46 +268,7 @@ export async function startGoldenPathBackend(options: {
         data: {
           ...options.config,
           kmp: {
-            environmentGroups: [
-              {
-                name: 'apps-prod',
-                environment: 'production',
-                owner: 'group:default/platform-team',
-              },
-              {
-                name: 'apps-nonprod',
-                environment: 'non-production',
-                owner: 'group:default/platform-team',
-              },
-            ],
-            profiles: [
-              {
-                name: 'hardened',
-                environment: 'production',
-                podSecurity: 'restricted',
-              },
-              {
-                name: 'standard',
-                environment: 'non-production',
-                podSecurity: 'baseline',
-              },
-            ],
-            registry: {
-              encryptionKey: 'test-key-test-key-test-key-test-key-0000',
-              allowedClusterHosts: ['127.0.0.1'],
-              refresh: { intervalSeconds: 3600 },
-            },
-            // The persona RBAC mapper's mapping (impersonation group, audit).
-            personas: [
-              { group: 'group:default/team-payments', persona: 'developer' },
-              {
-                group: 'group:default/platform-team',
-                persona: 'platform-engineer',
-              },
-            ],
-            broker: {
-              gitopsIdentities: ['external:gitops'],
-            },
+            ...testKmpConfig(),
             ...(options.goldenPaths
               ? { goldenPaths: options.goldenPaths }
               : {}),

@@ -12,6 +12,7 @@ import { kmpPlugin } from '../../plugin';
 import {
   denyListPermissionsFactory,
   groupsUserInfoFactory,
+  testKmpConfig,
 } from '../../__testUtils__/testServices';
 
 /** Groups (ownership refs) of the test users, as the catalog would give them. */
@@ -101,6 +102,7 @@ export async function startBrokerBackend(options: {
   /** More top-level configuration (e.g. `catalog`, `kubernetes`). */
   config?: Record<string, unknown>;
 }): Promise<BrokerTestBackend> {
+  const kmp = testKmpConfig();
   const backend = await startTestBackend({
     features: [
       kmpPlugin,
@@ -115,48 +117,12 @@ export async function startBrokerBackend(options: {
         data: {
           ...options.config,
           kmp: {
-            // The persona RBAC mapper's mapping (impersonation group, audit).
-            personas: [
-              { group: 'group:default/team-payments', persona: 'developer' },
-              {
-                group: 'group:default/platform-team',
-                persona: 'platform-engineer',
-              },
-            ],
+            personas: kmp.personas,
             ...options.kmp,
-            environmentGroups: [
-              {
-                name: 'apps-prod',
-                environment: 'production',
-                owner: 'group:default/platform-team',
-              },
-              {
-                name: 'apps-nonprod',
-                environment: 'non-production',
-                owner: 'group:default/platform-team',
-              },
-            ],
-            profiles: [
-              {
-                name: 'hardened',
-                environment: 'production',
-                podSecurity: 'restricted',
-              },
-              {
-                name: 'standard',
-                environment: 'non-production',
-                podSecurity: 'baseline',
-              },
-            ],
-            registry: {
-              encryptionKey: 'test-key-test-key-test-key-test-key-0000',
-              allowedClusterHosts: ['127.0.0.1'],
-              refresh: { intervalSeconds: 3600 },
-            },
-            broker: {
-              gitopsIdentities: ['external:gitops'],
-              ...options.broker,
-            },
+            environmentGroups: kmp.environmentGroups,
+            profiles: kmp.profiles,
+            registry: kmp.registry,
+            broker: { ...kmp.broker, ...options.broker },
           },
         },
       }),

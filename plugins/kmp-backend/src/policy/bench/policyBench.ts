@@ -121,19 +121,55 @@ function interleaved(objects: any[], passes: Pass[]) {
   return { best, ratio };
 }
 
+/** The parameters of the floor's rules. */
+const BARE_PARAMS = {
+  registries: [
+    'registry.kmp.example.com/',
+    'registry.k8s.io/',
+    'ghcr.io/kmp-platform/',
+  ],
+  profiles: ['RuntimeDefault', 'Localhost'],
+  labels: ['kmp.backstage.io/team'],
+};
+
+/**
+ * The floor's 10 rules as a KMP bundle: one rule each, the same
+ * expression, a message, the parameters, matching Deployments. The
+ * PolicyEvaluator on it does exactly the floor's CEL plus its own work
+ * (matching, parameters, results and messages), which is what the goal's
+ * "keeps at least 80 % of that bare throughput" measures.
+ */
+function floorBundle(): EffectivePolicyBundle {
+  return {
+    name: 'floor',
+    version: 'floor',
+    environment: 'production',
+    overlays: [],
+    variables: [],
+    rules: BARE_RULES.map((expression, i) => ({
+      id: `floor-${i + 1}`,
+      description: `floor rule ${i + 1}`,
+      severity: 'high',
+      enforcement: 'Deny',
+      match: {
+        kinds: [{ apiGroups: ['apps'], kinds: ['Deployment'] }],
+        operations: ['CREATE', 'UPDATE'],
+        excludedNamespaces: [],
+        conditions: [],
+      },
+      params: BARE_PARAMS,
+      variables: [],
+      validations: [{ expression, message: `floor rule ${i + 1} failed` }],
+      sources: [],
+    })),
+  };
+}
+
 /** A: the floor. */
 function barePass(): Pass {
   const env = new Environment({ unlistedVariablesAreDyn: true });
   const programs = BARE_RULES.map(rule => env.parse(rule));
-  const params = {
-    registries: [
-      'registry.kmp.example.com/',
-      'registry.k8s.io/',
-      'ghcr.io/kmp-platform/',
-    ],
-    profiles: ['RuntimeDefault', 'Localhost'],
-    labels: ['kmp.backstage.io/team'],
-  };
+  const params = BARE_PARAMS;
   return chunk => {
     for (const object of chunk) {
       const ctx = { object, params };
@@ -323,12 +359,13 @@ async function main() {
   );
 
   const ours = evaluatorPass(evaluator);
-  const passes = [barePass(), bareBundlePass(bundle), ours.pass];
+  const onFloor = evaluatorPass(PolicyEvaluator.create(floorBundle()));
+  const passes = [barePass(), bareBundlePass(bundle), ours.pass, onFloor.pass];
   // warm every path up before measuring any
   for (const pass of passes) pass(objects.slice(0, 2 * CHUNK));
   ours.stats.violations = 0;
   const measured = interleaved(objects, passes);
-  const [bare, bareBundle, rate] = measured.best;
+  const [bare, bareBundle, rate, floorRate] = measured.best;
   const violationsPerRound = ours.stats.violations / ROUNDS;
   const inProcess = evaluateLatency(evaluator, objects.slice(0, 50));
   const latency = await routeLatency(objects.slice(0, 50));
@@ -338,6 +375,7 @@ async function main() {
   // per-chunk medians: the evaluator's speed relative to A and to B
   const ratio = measured.ratio(2, 0);
   const ratioBundle = measured.ratio(2, 1);
+  const ratioFloor = measured.ratio(3, 0);
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   const rows = [
     ['measure', 'result', 'goal', ''],
@@ -360,7 +398,22 @@ async function main() {
       '',
     ],
     [
-      'evaluator / floor A (median of per-chunk ratios)',
+      `PolicyEvaluator, the floor's 10 rules as a bundle`,
+      `${fmt(floorRate)} objects/s`,
+      '',
+      '',
+    ],
+    [
+      `evaluator on the floor's rules / A (same CEL, median)`,
+      `${(ratioFloor * 100).toFixed(1)} % (best rounds: ${(
+        (floorRate / bare) *
+        100
+      ).toFixed(1)} %)`,
+      '>= 80 %',
+      ratioFloor >= 0.8 ? 'met' : 'MISSED',
+    ],
+    [
+      'evaluator, full bundle / floor A (median of per-chunk ratios)',
       `${(ratio * 100).toFixed(1)} % (best rounds: ${(
         (rate / bare) *
         100

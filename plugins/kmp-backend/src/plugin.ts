@@ -72,8 +72,9 @@ export const kmpPlugin = createBackendPlugin({
         const audit = await setupAudit(ctx, {
           sinkFactories: auditSinkFactories,
         });
-        const registry = await setupRegistry(ctx);
-        setupPersonas(ctx);
+        // The persona policy first: the registry scopes the fleet by it.
+        const { personas } = setupPersonas(ctx);
+        const registry = await setupRegistry(ctx, { personas });
         const policy = await setupPolicy(ctx, { registry });
         const breakGlass = await setupBreakGlass(ctx, {
           audit,

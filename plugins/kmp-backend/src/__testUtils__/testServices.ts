@@ -3,6 +3,7 @@ import {
   coreServices,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 
 /** The entity ref of a user principal or the subject of a service. */
@@ -60,6 +61,48 @@ export function groupsUserInfoFactory(groups: Record<string, string[]>) {
         };
       },
     }),
+  });
+}
+
+/**
+ * The mock HTTP auth, except that a plugin's request on behalf of a user
+ * carries the plugin as the actor, as real on-behalf-of tokens do (the
+ * permission backend answers conditional decisions only to plugins acting
+ * for a user, never to a user directly). A request without a token is
+ * anonymous.
+ */
+export function onBehalfOfHttpAuthFactory() {
+  return createServiceFactory({
+    service: coreServices.httpAuth,
+    deps: { plugin: coreServices.pluginMetadata },
+    factory: ({ plugin }) => {
+      const inner = mockServices.httpAuth({
+        pluginId: plugin.getId(),
+        defaultCredentials: mockCredentials.none(),
+      });
+      const prefix = 'mock-service-token:';
+      return {
+        async credentials(req: any, options?: any) {
+          const token = /^Bearer (.+)$/.exec(
+            req.headers.authorization ?? '',
+          )?.[1];
+          if (token?.startsWith(prefix)) {
+            const { obo, target } = JSON.parse(token.slice(prefix.length));
+            if (
+              obo &&
+              target === plugin.getId() &&
+              (options?.allow ?? ['user']).includes('user')
+            ) {
+              return mockCredentials.user(obo, {
+                actor: { subject: 'plugin:on-behalf-of' },
+              });
+            }
+          }
+          return inner.credentials(req, options);
+        },
+        issueUserCookie: inner.issueUserCookie.bind(inner),
+      } as any;
+    },
   });
 }
 

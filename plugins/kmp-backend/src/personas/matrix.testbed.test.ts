@@ -1,9 +1,4 @@
 import {
-  BackstageCredentials,
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
-import {
   mockCredentials,
   mockServices,
   startTestBackend,
@@ -19,6 +14,10 @@ import kmpPolicyModule from '@kmp/plugin-permission-backend-module-kmp';
 import http from 'node:http';
 import request from 'supertest';
 import { kmpPlugin } from '../plugin';
+import {
+  groupsUserInfoFactory,
+  onBehalfOfHttpAuthFactory,
+} from '../__testUtils__/testServices';
 
 jest.setTimeout(300_000);
 
@@ -49,60 +48,8 @@ const GROUPS: Record<string, string[]> = {
   'user:default/eddie': ['group:default/retail-ops'],
 };
 
-const userInfoFactory = createServiceFactory({
-  service: coreServices.userInfo,
-  deps: {},
-  factory: () => ({
-    async getUserInfo(credentials: BackstageCredentials) {
-      const ref = (credentials.principal as { userEntityRef: string })
-        .userEntityRef;
-      return {
-        userEntityRef: ref,
-        ownershipEntityRefs: [ref, ...(GROUPS[ref] ?? [])],
-      };
-    },
-  }),
-});
-
-/**
- * The mock HTTP auth, except that a plugin's request on behalf of a user
- * carries the plugin as the actor, as real on-behalf-of tokens do (the
- * permission backend answers conditional decisions only to plugins acting
- * for a user, never to a user directly). A request without a token is
- * anonymous.
- */
-const httpAuthFactory = createServiceFactory({
-  service: coreServices.httpAuth,
-  deps: { plugin: coreServices.pluginMetadata },
-  factory: ({ plugin }) => {
-    const inner = mockServices.httpAuth({
-      pluginId: plugin.getId(),
-      defaultCredentials: mockCredentials.none(),
-    });
-    const prefix = 'mock-service-token:';
-    return {
-      async credentials(req: any, options?: any) {
-        const token = /^Bearer (.+)$/.exec(
-          req.headers.authorization ?? '',
-        )?.[1];
-        if (token?.startsWith(prefix)) {
-          const { obo, target } = JSON.parse(token.slice(prefix.length));
-          if (
-            obo &&
-            target === plugin.getId() &&
-            (options?.allow ?? ['user']).includes('user')
-          ) {
-            return mockCredentials.user(obo, {
-              actor: { subject: 'plugin:on-behalf-of' },
-            });
-          }
-        }
-        return inner.credentials(req, options);
-      },
-      issueUserCookie: inner.issueUserCookie.bind(inner),
-    } as any;
-  },
-});
+const userInfoFactory = groupsUserInfoFactory(GROUPS);
+const httpAuthFactory = onBehalfOfHttpAuthFactory();
 
 const as = (name: string) =>
   mockCredentials.user.header(`user:default/${name}`);

@@ -1,5 +1,13 @@
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { TestDatabases } from '@backstage/backend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  createConditionTransformer,
+  PermissionRuleset,
+} from '@backstage/plugin-permission-node';
+import { kmpClusterReadPermission } from '@kmp/plugin-kmp-common';
+import { kmpClusterAccessRules, KmpPersonaPolicy } from '@kmp/plugin-kmp-node';
+import { ClusterQuery, NO_CLUSTERS } from './clusterPermissions';
 import { ClusterFields, ClusterStore } from './ClusterStore';
 
 jest.setTimeout(60_000);
@@ -161,6 +169,87 @@ describe.each(databases.eachSupportedId())('ClusterStore on %s', databaseId => {
     expect(
       negated.items.every(c => c.environmentGroup === 'payments-prod'),
     ).toBe(true);
+  });
+
+  it("filters in the database by the persona policy's kmp.cluster.read conditions", async () => {
+    const store = await createStore(databaseId);
+    const fleet: Array<[string, Partial<ClusterFields>]> = [
+      ['prod-1', {}],
+      ['prod-store', { connectivity: 'edge' }],
+      [
+        'dev-1',
+        { environment: 'non-production', environmentGroup: 'payments-dev' },
+      ],
+      [
+        'store-1',
+        {
+          environment: 'edge',
+          environmentGroup: 'retail-edge',
+          connectivity: 'edge-async',
+        },
+      ],
+      ['store-2', { environment: 'edge', environmentGroup: 'retail-edge' }],
+    ];
+    for (const [name, patch] of fleet) {
+      await store.register({
+        fields: fields(name, patch),
+        source: 'api',
+        actor: 'x',
+      });
+    }
+    const policy = KmpPersonaPolicy.create({
+      mappings: [
+        {
+          group: 'group:default/ops',
+          persona: 'ops',
+          environmentGroups: ['payments-dev', 'retail-edge'],
+        },
+        {
+          group: 'group:default/edge',
+          persona: 'edge-operator',
+          environmentGroups: ['payments-prod', 'retail-edge'],
+        },
+        { group: 'group:default/edge-all', persona: 'edge-operator' },
+      ],
+      environmentGroups: [],
+      gitopsIdentities: [],
+    });
+    // The persona policy's rules, as the plugin's ruleset resolves them.
+    const rules = Object.values(kmpClusterAccessRules);
+    const toQuery = createConditionTransformer<ClusterQuery>({
+      getRuleByName: name => rules.find(r => r.name === name)!,
+    } as PermissionRuleset<any, ClusterQuery>);
+    const visibleTo = async (...groups: string[]) => {
+      const decision = policy.decide(kmpClusterReadPermission, {
+        userEntityRef: 'user:default/u',
+        ownershipEntityRefs: groups.map(g => `group:default/${g}`),
+      });
+      const criteria =
+        decision.result === AuthorizeResult.CONDITIONAL
+          ? toQuery(decision.conditions)
+          : NO_CLUSTERS;
+      const { items, totalCount } = await store.list({ criteria });
+      expect(totalCount).toBe(items.length);
+      return items.map(c => c.name);
+    };
+    expect(await visibleTo('ops')).toEqual(['dev-1', 'store-1', 'store-2']);
+    expect(await visibleTo('edge')).toEqual([
+      'prod-store',
+      'store-1',
+      'store-2',
+    ]);
+    expect(await visibleTo('edge-all')).toEqual([
+      'prod-store',
+      'store-1',
+      'store-2',
+    ]);
+    expect(await visibleTo('ops', 'edge')).toEqual([
+      'dev-1',
+      'prod-store',
+      'store-1',
+      'store-2',
+    ]);
+    expect(await visibleTo('nobody')).toEqual([]);
   });
 
   it('moves lifecycle state with probes and feeds changes by revision', async () => {

@@ -12,9 +12,17 @@ import { z } from 'zod';
 
 /** A database-side filter one cluster permission rule stands for. */
 export type ClusterQuery = {
-  column: 'environment_group' | 'environment' | 'owner' | 'name';
+  column:
+    | 'environment_group'
+    | 'environment'
+    | 'connectivity'
+    | 'owner'
+    | 'name';
   values: string[];
 };
+
+/** The filter that matches no cluster (`name IN ()`). */
+export const NO_CLUSTERS: ClusterQuery = { column: 'name', values: [] };
 
 /** @public */
 export const clusterPermissionResourceRef = createPermissionResourceRef<

@@ -68,7 +68,7 @@ export const registryPaths = {
     get: {
       operationId: 'ListClusters',
       description:
-        'Lists registered clusters with filters and paging. Results are limited to what the caller may read.',
+        'Lists registered clusters with filters and paging. Results are limited to what the caller may read (kmp.cluster.read): the clusters of the environment groups where they hold a persona, edge operators only edge clusters; none without a persona. totalCount counts those.',
       security: [{}, { JWT: [] }],
       parameters: [
         listParam('environment', 'production, non-production or edge'),
@@ -273,6 +273,8 @@ export const registryPaths = {
   '/clusters/{name}': {
     get: {
       operationId: 'GetCluster',
+      description:
+        'One registered cluster. 404 when it is not registered; 403 naming the rule when the caller may not read it (kmp.cluster.read).',
       security: [{}, { JWT: [] }],
       parameters: [clusterNameParam],
       responses: {

@@ -1,5 +1,6 @@
 import { NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { KmpPersonaPolicy } from '@kmp/plugin-kmp-node';
 import {
   clusterRegistrationSchema,
   clusterSchema,
@@ -10,7 +11,7 @@ import {
   kmpClusterUpdatePermission,
   kmpEnvironmentGroupReadPermission,
 } from '@kmp/plugin-kmp-common';
-import { createConditionTransformer } from '@backstage/plugin-permission-node';
+import { Request } from 'express';
 import { z } from 'zod';
 import { KmpDomainContext } from '../types';
 import { actorOf, parseInput, RouteGuard } from '../service/RouteGuard';
@@ -18,8 +19,8 @@ import { ClusterRegistry } from './ClusterRegistry';
 import {
   clusterPermissionResourceRef,
   clusterPermissionRules,
-  ClusterQuery,
 } from './clusterPermissions';
+import { ClusterReadGuard } from './ClusterReadGuard';
 import { ClusterStore, ClusterOrderField } from './ClusterStore';
 import { ClusterUrlPolicy } from './ClusterUrlPolicy';
 import { readEnvironmentGroupsConfig, readRegistryConfig } from './config';
@@ -54,9 +55,13 @@ function asArray(value: unknown): string[] | undefined {
 
 /**
  * The cluster registry: environment groups, profiles, clusters, their
- * refresh loop, and the REST API over them.
+ * refresh loop, and the REST API over them. Which clusters a caller sees
+ * is the persona policy's `kmp.cluster.read` decision (`ClusterReadGuard`).
  */
-export async function setupRegistry(ctx: KmpDomainContext) {
+export async function setupRegistry(
+  ctx: KmpDomainContext,
+  deps: { personas: KmpPersonaPolicy },
+) {
   const {
     config,
     db,
@@ -66,6 +71,7 @@ export async function setupRegistry(ctx: KmpDomainContext) {
     logger,
     auditor,
     scheduler,
+    userInfo,
   } = ctx;
 
   const environmentGroupsConfig = readEnvironmentGroupsConfig(config);
@@ -105,11 +111,21 @@ export async function setupRegistry(ctx: KmpDomainContext) {
     getResources: async refs => Promise.all(refs.map(ref => clusters.get(ref))),
   });
 
-  const toClusterQuery = createConditionTransformer<ClusterQuery>(
-    ctx.permissionsRegistry.getPermissionRuleset(clusterPermissionResourceRef),
-  );
-
   const guard = RouteGuard.create({ httpAuth, permissions, auditor });
+  const readGuard = ClusterReadGuard.create({
+    permissions,
+    permissionsRegistry: ctx.permissionsRegistry,
+    userInfo,
+    personas: deps.personas,
+  });
+
+  /** A registered cluster the caller may see: 404, or 403 naming the rule. */
+  const readableCluster = async (req: Request, name: string) => {
+    const credentials = await guard.caller(req);
+    const cluster = await clusters.getOrThrow(name);
+    await readGuard.assertReadable(credentials, cluster);
+    return cluster;
+  };
 
   router.get('/environment-groups', async (req, res) => {
     await guard.authorize(
@@ -128,16 +144,7 @@ export async function setupRegistry(ctx: KmpDomainContext) {
   });
 
   router.get('/clusters', async (req, res) => {
-    const credentials = await guard.caller(req);
-    const [decision] = await permissions.authorizeConditional(
-      [{ permission: kmpClusterReadPermission }],
-      { credentials },
-    );
-    if (decision.result === AuthorizeResult.DENY) {
-      throw new NotAllowedError(
-        `not allowed to ${kmpClusterReadPermission.name}`,
-      );
-    }
+    const criteria = await readGuard.listCriteria(await guard.caller(req));
     const q = req.query as Record<string, unknown>;
     const result = await clusters.list({
       filter: {
@@ -154,32 +161,14 @@ export async function setupRegistry(ctx: KmpDomainContext) {
       order: (q.order as 'asc' | 'desc') ?? 'asc',
       limit: q.limit ? Number(q.limit) : 100,
       offset: q.offset ? Number(q.offset) : 0,
-      criteria:
-        decision.result === AuthorizeResult.CONDITIONAL
-          ? toClusterQuery(decision.conditions)
-          : undefined,
+      criteria,
     });
     res.json(result);
   });
 
   router.get('/clusters/summary', async (req, res) => {
-    const credentials = await guard.caller(req);
-    const [decision] = await permissions.authorizeConditional(
-      [{ permission: kmpClusterReadPermission }],
-      { credentials },
-    );
-    if (decision.result === AuthorizeResult.DENY) {
-      throw new NotAllowedError(
-        `not allowed to ${kmpClusterReadPermission.name}`,
-      );
-    }
-    res.json(
-      await clusters.summary(
-        decision.result === AuthorizeResult.CONDITIONAL
-          ? toClusterQuery(decision.conditions)
-          : undefined,
-      ),
-    );
+    const criteria = await readGuard.listCriteria(await guard.caller(req));
+    res.json(await clusters.summary(criteria));
   });
 
   router.get('/clusters/changes', async (req, res) => {
@@ -209,23 +198,11 @@ export async function setupRegistry(ctx: KmpDomainContext) {
   });
 
   router.get('/clusters/:name', async (req, res) => {
-    const { name } = req.params;
-    await guard.authorizeCluster(
-      await guard.caller(req),
-      kmpClusterReadPermission,
-      name,
-    );
-    res.json(await clusters.getOrThrow(name));
+    res.json(await readableCluster(req, req.params.name));
   });
 
   router.get('/clusters/:name/history', async (req, res) => {
-    const { name } = req.params;
-    await guard.authorizeCluster(
-      await guard.caller(req),
-      kmpClusterReadPermission,
-      name,
-    );
-    await clusters.getOrThrow(name);
+    const { name } = await readableCluster(req, req.params.name);
     res.json({ items: await clusters.history(name) });
   });
 

@@ -4,3 +4,4 @@ export * from './matrix';
 export * from './access';
 export * from './classify';
 export * from './mapping';
+export * from './visibility';

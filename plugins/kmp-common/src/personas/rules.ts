@@ -28,6 +28,8 @@ export const KMP_RULES = {
     'break-glass is approved by ops and platform engineers of production',
   noPersona: (environmentGroup: string) =>
     `no KMP persona in environment group ${environmentGroup}`,
+  edgeClustersOnly: (cluster: string) =>
+    `edge operators see the edge clusters of their environment groups: cluster ${cluster} is not an edge cluster`,
   namespaceOfTeam: (namespace: string, team: string) =>
     `namespace ${namespace} belongs to team ${team}`,
   namespaceWithoutTeam: (namespace: string) =>

@@ -3,6 +3,8 @@ import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   checkAccessOfPersonas,
+  checkClusterVisibility,
+  Connectivity,
   Environment,
   isSystemNamespace,
   KmpAccessRequest,
@@ -20,7 +22,7 @@ import {
   teamsOf,
 } from '@kmp/plugin-kmp-common';
 import { createPermission } from '@backstage/plugin-permission-common';
-import { KmpPersonaPolicy } from './KmpPersonaPolicy';
+import { KmpPersonaPolicy, KmpPolicyUser } from './KmpPersonaPolicy';
 import { KmpClusterAccessResource } from './resource';
 import { kmpClusterAccessRules } from './rules';
 
@@ -48,6 +50,12 @@ const config = new ConfigReader({
         persona: 'edge-operator',
         environmentGroups: ['retail-edge'],
       },
+      {
+        group: 'group:default/payments-edge-ops',
+        persona: 'edge-operator',
+        environmentGroups: ['payments-prod'],
+      },
+      { group: 'group:default/edge-everywhere', persona: 'edge-operator' },
     ],
     broker: { gitopsIdentities: ['user:default/flux'] },
   },
@@ -195,9 +203,6 @@ describe('KmpPersonaPolicy', () => {
     expect(policy.decide(kmpClusterDecommissionPermission, oscar).result).toBe(
       AuthorizeResult.DENY,
     );
-    expect(policy.decide(kmpClusterReadPermission, nobody).result).toBe(
-      AuthorizeResult.ALLOW,
-    );
     // Unknown KMP permissions default to platform engineers.
     const future = createPermission({
       name: 'kmp.something.new',
@@ -205,6 +210,112 @@ describe('KmpPersonaPolicy', () => {
     });
     expect(policy.decide(future, petra).result).toBe(AuthorizeResult.ALLOW);
     expect(policy.decide(future, oscar).result).toBe(AuthorizeResult.DENY);
+  });
+
+  it.each([
+    ['alice', alice],
+    ['oscar', oscar],
+    ['petra', petra],
+    ['eddie', eddie],
+    ['an edge operator of a production group', user('x', 'payments-edge-ops')],
+    ['an edge operator everywhere', user('y', 'edge-everywhere')],
+    [
+      'a developer and edge operator of the same group',
+      {
+        userEntityRef: 'user:default/z',
+        ownershipEntityRefs: [
+          'user:default/z',
+          'group:default/team-payments',
+          'group:default/payments-edge-ops',
+        ],
+      },
+    ],
+    ['nobody', nobody],
+  ])(
+    'lets %s read the clusters checkClusterVisibility shows, and no others',
+    (_name, who) => {
+      const fleet: Array<{
+        name: string;
+        environmentGroup: string;
+        environment: Environment;
+        connectivity: Connectivity;
+      }> = [
+        ...clusters.map(c => ({
+          name: c.name,
+          environmentGroup: c.group,
+          environment: c.env,
+          connectivity: 'direct' as const,
+        })),
+        {
+          name: 'store-async',
+          environmentGroup: 'retail-edge',
+          environment: 'edge',
+          connectivity: 'edge-async',
+        },
+        // An edge cluster of a group marked production.
+        {
+          name: 'prod-store',
+          environmentGroup: 'payments-prod',
+          environment: 'production',
+          connectivity: 'edge',
+        },
+        {
+          name: 'elsewhere',
+          environmentGroup: 'unmapped',
+          environment: 'non-production',
+          connectivity: 'direct',
+        },
+      ];
+      const decision = policy.decide(kmpClusterReadPermission, who);
+      const seen = fleet.filter(cluster => authorize(decision, cluster));
+      const expected = fleet.filter(
+        cluster =>
+          checkClusterVisibility({
+            personas: policy.personasIn(
+              who.ownershipEntityRefs,
+              cluster.environmentGroup,
+            ),
+            cluster,
+          }).allowed,
+      );
+      expect(seen.map(c => c.name)).toEqual(expected.map(c => c.name));
+    },
+  );
+
+  it('scopes the fleet by persona: whole groups, edge clusters for edge operators, nothing without a persona', () => {
+    const conditionsOf = (who: KmpPolicyUser) => {
+      const decision = policy.decide(kmpClusterReadPermission, who);
+      return decision.result === AuthorizeResult.CONDITIONAL
+        ? decision.conditions
+        : decision.result;
+    };
+    expect(conditionsOf(petra)).toBe(AuthorizeResult.ALLOW);
+    expect(conditionsOf(nobody)).toBe(AuthorizeResult.DENY);
+    expect(conditionsOf(oscar)).toEqual({
+      rule: 'KMP_IN_ENVIRONMENT_GROUPS',
+      resourceType: 'kmp-cluster',
+      params: { environmentGroups: ['payments-nonprod', 'payments-prod'] },
+    });
+    expect(conditionsOf(eddie)).toEqual({
+      allOf: [
+        {
+          rule: 'KMP_IN_ENVIRONMENT_GROUPS',
+          resourceType: 'kmp-cluster',
+          params: { environmentGroups: ['retail-edge'] },
+        },
+        { rule: 'KMP_EDGE_CLUSTER', resourceType: 'kmp-cluster' },
+      ],
+    });
+    expect(conditionsOf(user('y', 'edge-everywhere'))).toEqual({
+      rule: 'KMP_EDGE_CLUSTER',
+      resourceType: 'kmp-cluster',
+    });
+    expect(policy.decide(kmpClusterReadPermission, user('flux')).result).toBe(
+      AuthorizeResult.ALLOW,
+    );
+    expect(policy.decide(kmpClusterReadPermission, undefined).result).toBe(
+      AuthorizeResult.DENY,
+    );
   });
 
   it('scopes kubeconfigs and break-glass requests to environment groups', () => {

@@ -13,6 +13,7 @@ import {
   KmpAction,
   KmpScope,
   KMP_CLUSTER_RESOURCE_TYPE,
+  KMP_CLUSTER_SCOPE,
   KUBE_ACTIONS,
   Persona,
   PersonaGrant,
@@ -183,10 +184,11 @@ export class KmpPersonaPolicy {
     const grants = this.grantsOf(refs);
     switch (permission.name) {
       case 'kmp.cluster.read':
+        return this.clusterReadDecision(permission, grants);
       case 'kmp.environment-group.read':
       case 'kmp.policy.read':
-        // The fleet's metadata is for everybody signed in (the catalog
-        // shows it too); what one may do on a cluster is decided below.
+        // Environment groups, profiles and the policy bundle are for
+        // everybody signed in; which clusters one sees is decided above.
         return { result: AuthorizeResult.ALLOW };
       case 'kmp.cluster.access.read':
         return this.accessDecision(permission, grants, teamsOf(refs), [
@@ -277,6 +279,71 @@ export class KmpPersonaPolicy {
       }
     }
     return criteria;
+  }
+
+  /**
+   * The conditions of `kmp.cluster.read` for a set of grants (PERSONAS.md,
+   * "which clusters", as `KMP_CLUSTER_SCOPE` says): the clusters of the
+   * environment groups where the caller holds a persona, edge operators only
+   * their edge clusters; `undefined` when the caller sees every cluster (a
+   * grant in every environment group of a persona that sees all of them).
+   * The registry applies them to its list query as a database filter.
+   */
+  clusterReadCriteria(
+    grants: readonly PersonaGrant[],
+  ): KmpClusterCriteria[] | undefined {
+    const groups = new Set<string>();
+    const edgeGroups = new Set<string>();
+    let everyEdgeCluster = false;
+    for (const grant of grants) {
+      const edgeOnly = KMP_CLUSTER_SCOPE[grant.persona] === 'edge-clusters';
+      if (!grant.environmentGroups) {
+        if (!edgeOnly) return undefined;
+        everyEdgeCluster = true;
+        continue;
+      }
+      for (const group of grant.environmentGroups) {
+        (edgeOnly ? edgeGroups : groups).add(group);
+      }
+    }
+    const criteria: KmpClusterCriteria[] = [];
+    if (groups.size > 0) {
+      criteria.push(
+        c.inEnvironmentGroups({ environmentGroups: [...groups].sort() }),
+      );
+    }
+    const edgeOnlyGroups = [...edgeGroups].filter(g => !groups.has(g)).sort();
+    if (everyEdgeCluster) {
+      criteria.push(c.edgeCluster(undefined));
+    } else if (edgeOnlyGroups.length > 0) {
+      criteria.push({
+        allOf: [
+          c.inEnvironmentGroups({ environmentGroups: edgeOnlyGroups }),
+          c.edgeCluster(undefined),
+        ],
+      });
+    }
+    return criteria;
+  }
+
+  private clusterReadDecision(
+    permission: Permission,
+    grants: PersonaGrant[],
+  ): PolicyDecision {
+    const criteria = this.clusterReadCriteria(grants);
+    if (!criteria) return { result: AuthorizeResult.ALLOW };
+    if (criteria.length === 0) return { result: AuthorizeResult.DENY };
+    if (!isResourcePermission(permission, KMP_CLUSTER_RESOURCE_TYPE)) {
+      return { result: AuthorizeResult.DENY };
+    }
+    return createKmpClusterConditionalDecision(
+      permission,
+      criteria.length === 1
+        ? criteria[0]
+        : {
+            anyOf: criteria as [KmpClusterCriteria, ...KmpClusterCriteria[]],
+          },
+    );
   }
 
   private accessDecision(

@@ -18,6 +18,7 @@ import { kmpClusterAccessRules as rules } from './rules';
 export const kmpClusterConditions = {
   inEnvironmentGroups: createConditionFactory(rules.inEnvironmentGroups),
   inEnvironments: createConditionFactory(rules.inEnvironments),
+  edgeCluster: createConditionFactory(rules.edgeCluster),
   actionIn: createConditionFactory(rules.actionIn),
   namespaceOwnedByTeams: createConditionFactory(rules.namespaceOwnedByTeams),
   tenantNamespace: createConditionFactory(rules.tenantNamespace),

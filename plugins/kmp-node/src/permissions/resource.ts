@@ -1,5 +1,6 @@
 import { createPermissionResourceRef } from '@backstage/plugin-permission-node';
 import {
+  Connectivity,
   Environment,
   KMP_CLUSTER_RESOURCE_TYPE,
   KmpAccessRequest,
@@ -20,6 +21,8 @@ export interface KmpClusterAccessResource {
   name: string;
   environmentGroup: string;
   environment: Environment;
+  /** How KMP reaches it; tells edge clusters of groups marked production. */
+  connectivity?: Connectivity;
   request?: KmpAccessRequest;
 }
 
@@ -30,7 +33,12 @@ export interface KmpClusterAccessResource {
  * @public
  */
 export type KmpClusterQuery = {
-  column: 'environment_group' | 'environment' | 'owner' | 'name';
+  column:
+    | 'environment_group'
+    | 'environment'
+    | 'connectivity'
+    | 'owner'
+    | 'name';
   values: string[];
 };
 

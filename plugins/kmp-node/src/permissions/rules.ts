@@ -1,6 +1,10 @@
 import { PermissionCriteria } from '@backstage/plugin-permission-common';
 import { createPermissionRule } from '@backstage/plugin-permission-node';
-import { kmpActionSchema } from '@kmp/plugin-kmp-common';
+import {
+  EDGE_CONNECTIVITIES,
+  isEdgeCluster,
+  kmpActionSchema,
+} from '@kmp/plugin-kmp-common';
 import { z } from 'zod';
 import { KmpClusterQuery, kmpClusterAccessResourceRef } from './resource';
 
@@ -43,6 +47,20 @@ const inEnvironments = createPermissionRule({
   toQuery: ({ environments }) => ({
     column: 'environment',
     values: environments,
+  }),
+});
+
+const edgeCluster = createPermissionRule({
+  name: 'KMP_EDGE_CLUSTER',
+  description:
+    'Allow edge clusters: those of edge environment groups, and those reached through an edge agent',
+  resourceRef: kmpClusterAccessResourceRef,
+  apply: resource => isEdgeCluster(resource),
+  toQuery: (): PermissionCriteria<KmpClusterQuery> => ({
+    anyOf: [
+      { column: 'environment', values: ['edge'] },
+      { column: 'connectivity', values: [...EDGE_CONNECTIVITIES] },
+    ],
   }),
 });
 
@@ -124,6 +142,7 @@ const breakGlassActive = createPermissionRule({
 export const kmpClusterAccessRules = {
   inEnvironmentGroups,
   inEnvironments,
+  edgeCluster,
   actionIn,
   namespaceOwnedByTeams,
   tenantNamespace,

@@ -56,34 +56,9 @@ export interface Config {
           edge?: string;
         };
       }>;
-      /** GitOps repositories that golden paths publish to. */
-      gitops?: {
-        /** Committer of published commits (the author is the user). */
-        committer?: { name: string; email: string };
-        repositories?: Array<{
-          /** Environment group whose clusters this repository configures. */
-          environmentGroup: string;
-          /** http(s) URL, without credentials. */
-          url: string;
-          /** Base branch. Default `main`. */
-          branch?: string;
-          /**
-           * Folder of one namespace; `{cluster}`, `{environmentGroup}` and
-           * `{namespace}` are replaced. Default
-           * `clusters/{cluster}/namespaces/{namespace}`.
-           */
-          path?: string;
-          auth?: {
-            /** Default `x-access-token`. */
-            username?: string;
-            /**
-             * Password or access token.
-             * @visibility secret
-             */
-            password: string;
-          };
-        }>;
-      };
+      // `gitops` (the GitOps repositories golden paths publish to) is
+      // declared by @kmp/plugin-kmp-node, which reads it for this module and
+      // for the KMP backend.
     };
   };
 }

@@ -12,6 +12,7 @@ import { migrateDatabase } from './database/migrateDatabase';
 import { setupAudit } from './audit/setupAudit';
 import { setupBreakGlass } from './breakglass/setupBreakGlass';
 import { setupBroker } from './broker/setupBroker';
+import { setupGitops } from './gitops/setupGitops';
 import { setupHealth } from './health/setupHealth';
 import { setupPolicy } from './policy/setupPolicy';
 import { setupPersonas } from './personas/setupPersonas';
@@ -85,6 +86,12 @@ export const kmpPlugin = createBackendPlugin({
           registry,
           policy,
           breakGlass: breakGlass.grants,
+        });
+        await setupGitops(ctx, {
+          audit,
+          registry,
+          connections: broker.connections,
+          policy,
         });
 
         // KMP answers errors with name and message only, never a stack

@@ -8,3 +8,4 @@ export * from './auditSinks';
 export * from './auditService';
 export * from './auditForwarding';
 export * from './permissions';
+export * from './gitops';

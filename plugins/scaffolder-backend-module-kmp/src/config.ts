@@ -1,5 +1,6 @@
 import { Config } from '@backstage/config';
 import { Environment } from '@kmp/plugin-kmp-common';
+import { GitopsConfig, gitopsConfigSchema } from '@kmp/plugin-kmp-node';
 import { z } from 'zod';
 
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
@@ -59,39 +60,8 @@ const roleBindingSchema = z
 /** @public */
 export type TenantRoleBinding = z.infer<typeof roleBindingSchema>;
 
-const repositorySchema = z
-  .object({
-    /** Environment group whose clusters this repository configures. */
-    environmentGroup: dnsLabel,
-    url: z
-      .url({ protocol: /^https?$/ })
-      .refine(u => !new URL(u).username && !new URL(u).password, {
-        message: 'credentials go in auth, never in the URL',
-      }),
-    branch: z.string().min(1).default('main'),
-    /**
-     * Folder of one namespace's manifests; `{cluster}`, `{environmentGroup}`
-     * and `{namespace}` are replaced.
-     */
-    path: z
-      .string()
-      .min(1)
-      .default('clusters/{cluster}/namespaces/{namespace}')
-      .refine(p => !p.startsWith('/') && !p.split('/').includes('..'), {
-        message: 'must be a relative path without ..',
-      }),
-    auth: z
-      .object({
-        username: z.string().min(1).default('x-access-token'),
-        password: z.string().min(1),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
 /** @public */
-export type GitopsRepository = z.infer<typeof repositorySchema>;
+export type { GitopsRepository } from '@kmp/plugin-kmp-node';
 
 const goldenPathsSchema = z
   .object({
@@ -100,25 +70,8 @@ const goldenPathsSchema = z
     /** Namespaces whose pods may reach tenants (the ingress gateway). */
     gatewayNamespaces: z.array(dnsLabel).default(['gateway-system']),
     roleBindings: z.array(roleBindingSchema).optional(),
-    gitops: z
-      .object({
-        committer: z
-          .object({ name: z.string().min(1), email: z.string().min(3) })
-          .strict()
-          .default({
-            name: 'KMP GitOps publisher',
-            email: 'kmp-gitops@backstage.invalid',
-          }),
-        repositories: z.array(repositorySchema).default([]),
-      })
-      .strict()
-      .default({
-        committer: {
-          name: 'KMP GitOps publisher',
-          email: 'kmp-gitops@backstage.invalid',
-        },
-        repositories: [],
-      }),
+    // Shared with the KMP backend's publish route (one reader, one schema).
+    gitops: gitopsConfigSchema,
   })
   .strict();
 
@@ -217,10 +170,7 @@ export interface GoldenPathsConfig {
   defaultSizeTier: string;
   gatewayNamespaces: string[];
   roleBindings: TenantRoleBinding[];
-  gitops: {
-    committer: { name: string; email: string };
-    repositories: GitopsRepository[];
-  };
+  gitops: GitopsConfig;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { auditPaths, auditSchemas } from '../audit/openapi';
 import { brokerPaths, brokerSchemas } from '../broker/openapi';
 import { breakGlassPaths, breakGlassSchemas } from '../breakglass/openapi';
+import { gitopsPaths, gitopsSchemas } from '../gitops/openapi';
 import { healthPaths, healthSchemas } from '../health/openapi';
 import { personaPaths, personaSchemas } from '../personas/openapi';
 import { policyPaths, policySchemas } from '../policy/openapi';
@@ -70,6 +71,7 @@ export const spec = {
       ...brokerSchemas,
       ...personaSchemas,
       ...breakGlassSchemas,
+      ...gitopsSchemas,
     },
     securitySchemes: {
       JWT: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -83,5 +85,6 @@ export const spec = {
     ...brokerPaths,
     ...personaPaths,
     ...breakGlassPaths,
+    ...gitopsPaths,
   },
 } as const;

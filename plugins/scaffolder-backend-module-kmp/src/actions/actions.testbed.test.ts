@@ -27,7 +27,7 @@ import {
   cloneHead,
   commitCount,
   startGitServer,
-} from '../__testUtils__/gitServer';
+} from '@kmp/plugin-kmp-node/testUtils';
 
 jest.setTimeout(180_000);
 

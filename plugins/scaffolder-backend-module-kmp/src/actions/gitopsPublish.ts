@@ -4,16 +4,19 @@ import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { RegisteredCluster } from '@kmp/plugin-kmp-common';
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { stringify } from 'yaml';
 import { z as zod } from 'zod/v3';
-import { GoldenPathsConfig, GitopsRepository } from '../config';
 import {
   GitIdentity,
+  gitopsLayoutFolder,
   GitopsPublisher,
+  gitopsRepositoryFor,
+  GitopsRepository,
   PublishEntry,
   PublishResult,
-} from '../gitops/GitopsPublisher';
+  readFolderFiles,
+} from '@kmp/plugin-kmp-node';
+import { GoldenPathsConfig } from '../config';
 import {
   KmpActionDeps,
   dnsLabel,
@@ -77,32 +80,10 @@ const inputSchema = (z: typeof zod) =>
     })
     .strict();
 
-/** The layout folder of one namespace on one cluster. */
-export function layoutFolder(
-  repo: GitopsRepository,
-  values: { cluster: string; environmentGroup: string; namespace: string },
-  folder?: string,
-): string {
-  const base = repo.path
-    .replaceAll('{cluster}', values.cluster)
-    .replaceAll('{environmentGroup}', values.environmentGroup)
-    .replaceAll('{namespace}', values.namespace);
-  return path.posix.normalize(folder ? `${base}/${folder}` : base);
-}
-
+/** A workspace folder's files; a missing folder is an error here. */
 async function readFolder(dir: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const names = (await fs.readdir(dir, { recursive: true })).map(String).sort();
-  for (const name of names) {
-    const file = path.join(dir, name);
-    if ((await fs.stat(file)).isFile()) {
-      files.set(
-        name.split(path.sep).join('/'),
-        await fs.readFile(file, 'utf8'),
-      );
-    }
-  }
-  return files;
+  await fs.stat(dir);
+  return readFolderFiles(dir);
 }
 
 /** The initiator as a Git identity: catalog profile, else the entity ref. */
@@ -202,8 +183,9 @@ export function createGitopsPublishAction(
         { clusters: string[]; entries: PublishEntry[] }
       >();
       for (const cluster of clusters) {
-        const repo = config.gitops.repositories.find(
-          r => r.environmentGroup === cluster.environmentGroup,
+        const repo = gitopsRepositoryFor(
+          config.gitops,
+          cluster.environmentGroup,
         );
         if (!repo) {
           throw new InputError(
@@ -228,7 +210,7 @@ export function createGitopsPublishAction(
         const group = byRepo.get(repo) ?? { clusters: [], entries: [] };
         group.clusters.push(cluster.name);
         group.entries.push({
-          folder: layoutFolder(
+          folder: gitopsLayoutFolder(
             repo,
             {
               cluster: cluster.name,
@@ -269,7 +251,10 @@ export function createGitopsPublishAction(
           `Clusters: ${group.clusters.join(', ')}`,
           '',
         ].join('\n');
-        const publisher = new GitopsPublisher(repo, config.gitops.committer);
+        const publisher = GitopsPublisher.create({
+          repository: repo,
+          committer: config.gitops.committer,
+        });
         const result = await publisher.publish({
           dir: await ctx.createTemporaryDirectory(),
           entries: group.entries,

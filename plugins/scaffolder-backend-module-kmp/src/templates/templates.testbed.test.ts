@@ -19,7 +19,7 @@ import {
   cloneHead,
   commitCount,
   startGitServer,
-} from '../__testUtils__/gitServer';
+} from '@kmp/plugin-kmp-node/testUtils';
 import {
   GoldenPathBackend,
   READ_WORKSPACE_FILE_ACTION,

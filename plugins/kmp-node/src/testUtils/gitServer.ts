@@ -20,7 +20,11 @@ const GIT_ENV = {
   GIT_COMMITTER_EMAIL: 'seed@test.invalid',
 };
 
-/** Runs git with the test environment; returns stdout. */
+/**
+ * Runs git with the test environment; returns stdout.
+ *
+ * @public
+ */
 export async function runGit(args: string[], cwd?: string): Promise<string> {
   const { stdout } = await exec('git', args, {
     cwd,
@@ -30,12 +34,20 @@ export async function runGit(args: string[], cwd?: string): Promise<string> {
   return stdout;
 }
 
+/**
+ * A running test Git server.
+ *
+ * @public
+ */
 export interface GitServer {
   /** http://127.0.0.1:PORT */
   baseUrl: string;
   /** Folder holding the bare repositories. */
   root: string;
-  /** Creates a bare repository with one commit on `branch`; returns its URL. */
+  /**
+   * Creates a bare repository with one commit on `branch` (unless it
+   * already exists, in a persistent `root`); returns its URL.
+   */
   createRepo(
     name: string,
     options?: { branch?: string; files?: Record<string, string> },
@@ -71,15 +83,28 @@ function parseCgiOutput(output: Buffer): {
 }
 
 /**
- * A real Git smart-HTTP server for tests: `git http-backend` (CGI) behind a
- * small Node HTTP server, serving bare repositories from a temporary
- * folder, with optional HTTP Basic authentication. Clone, fetch and push
- * work with any Git client.
+ * A real Git smart-HTTP server for tests and the local demo: `git
+ * http-backend` (CGI) behind a small Node HTTP server on 127.0.0.1,
+ * serving bare repositories from a temporary folder (removed on stop) or
+ * from `root` (kept), with optional HTTP Basic authentication. Clone, fetch
+ * and push work with any Git client.
+ *
+ * @public
  */
 export async function startGitServer(
-  options: { auth?: { username: string; password: string } } = {},
+  options: {
+    auth?: { username: string; password: string };
+    /** Folder of the bare repositories, kept on stop; default a temporary one. */
+    root?: string;
+    /** Port to listen on; default any free port. */
+    port?: number;
+  } = {},
 ): Promise<GitServer> {
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'kmp-git-'));
+  const persistent = options.root !== undefined;
+  const root = persistent
+    ? path.resolve(options.root!)
+    : await fs.mkdtemp(path.join(os.tmpdir(), 'kmp-git-'));
+  if (persistent) await fs.mkdir(root, { recursive: true });
   const requests: GitServer['requests'] = [];
   const expected = options.auth
     ? `Basic ${Buffer.from(
@@ -135,7 +160,10 @@ export async function startGitServer(
       cgi.stdin.end(body);
     });
   });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
@@ -145,6 +173,11 @@ export async function startGitServer(
     async createRepo(name, repoOptions = {}) {
       const branch = repoOptions.branch ?? 'main';
       const bare = path.join(root, `${name}.git`);
+      const exists = await fs
+        .stat(bare)
+        .then(() => true)
+        .catch(() => false);
+      if (exists) return `${baseUrl}/${name}.git`;
       await runGit(['init', '--bare', `--initial-branch=${branch}`, bare]);
       await runGit(['config', 'http.receivepack', 'true'], bare);
       const work = await fs.mkdtemp(path.join(os.tmpdir(), 'kmp-git-seed-'));
@@ -167,11 +200,16 @@ export async function startGitServer(
     async stop() {
       server.closeAllConnections();
       await new Promise<void>(resolve => server.close(() => resolve()));
-      await fs.rm(root, { recursive: true, force: true });
+      if (!persistent) await fs.rm(root, { recursive: true, force: true });
     },
   };
 }
 
+/**
+ * The head commit of a clone, as the real git client reports it.
+ *
+ * @public
+ */
 export interface ClonedCommit {
   dir: string;
   sha: string;
@@ -187,7 +225,11 @@ export interface ClonedCommit {
   cleanup(): Promise<void>;
 }
 
-/** Clones a branch with the real git client and describes its head commit. */
+/**
+ * Clones a branch with the real git client and describes its head commit.
+ *
+ * @public
+ */
 export async function cloneHead(
   url: string,
   branch: string,
@@ -224,7 +266,11 @@ export async function cloneHead(
   };
 }
 
-/** The number of commits on a branch of a bare repository. */
+/**
+ * The number of commits on a branch of a bare repository.
+ *
+ * @public
+ */
 export async function commitCount(
   server: GitServer,
   repo: string,
@@ -237,7 +283,11 @@ export async function commitCount(
   return Number(out.trim());
 }
 
-/** Whether a branch exists in a bare repository. */
+/**
+ * Whether a branch exists in a bare repository.
+ *
+ * @public
+ */
 export async function branchExists(
   server: GitServer,
   repo: string,

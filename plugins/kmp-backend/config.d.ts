@@ -106,8 +106,19 @@ export interface Config {
       distribution?: {
         /** `apply` (server-side apply to the cluster, default) or `gitops`. */
         mode?: 'apply' | 'gitops';
-        /** GitOps working tree the rendered bundles are written to, per cluster. */
+        /**
+         * Local GitOps working tree the rendered bundles are written to, per
+         * cluster, when the cluster's environment group has no GitOps
+         * repository in kmp.goldenPaths.gitops.repositories (which is
+         * preferred: the bundle is then committed and pushed).
+         */
         gitopsDir?: string;
+        /**
+         * Folder of a cluster's policies in its environment group's GitOps
+         * repository; `{cluster}` and `{environmentGroup}` are replaced.
+         * Default `clusters/{cluster}/kmp-policies`.
+         */
+        gitopsPath?: string;
       };
       compliance?: {
         /** Scheduled drift checks and compliance scans. Default true. */

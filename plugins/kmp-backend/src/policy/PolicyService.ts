@@ -18,7 +18,10 @@ import { PolicyBundleError } from './bundle/BundleSource';
 import { PolicyBundleSet } from './bundle/PolicyBundleSet';
 import { KubeClient } from './cluster/KubeClient';
 import { ComplianceScanner } from './compliance/ComplianceScanner';
-import { PolicyDistributor } from './distribution/PolicyDistributor';
+import {
+  PolicyDistributor,
+  PolicyGitopsTarget,
+} from './distribution/PolicyDistributor';
 import { AdmissionItem, objectRefOf, PolicyEvaluator } from './PolicyEvaluator';
 import { PolicyStore } from './PolicyStore';
 import { knownKind, splitApiVersion } from './kinds';
@@ -76,6 +79,7 @@ export class PolicyService {
     store: PolicyStore;
     logger: LoggerService;
     gitopsDir?: string;
+    gitops?: PolicyGitopsTarget;
     maxManifests?: number;
     timeoutSeconds?: number;
   }): PolicyService {
@@ -84,6 +88,7 @@ export class PolicyService {
       store: options.store,
       clientFor: name => service!.clientFor(name),
       gitopsDir: options.gitopsDir,
+      gitops: options.gitops,
     });
     service = new PolicyService(
       options.bundles,
@@ -359,7 +364,12 @@ export class PolicyService {
     const bundle = await this.bundleForCluster(cluster);
     return mode === 'apply'
       ? this.distributor.apply(name, bundle, actor)
-      : this.distributor.writeGitOps(name, bundle, actor);
+      : this.distributor.writeGitOps(
+          name,
+          bundle,
+          actor,
+          cluster.environmentGroup,
+        );
   }
 
   /** Drift check (for applied bundles) and compliance scan of one cluster. */

@@ -35,6 +35,13 @@ const policyConfigSchema = z
       .object({
         mode: policyDistributionModeSchema.optional(),
         gitopsDir: z.string().min(1).optional(),
+        gitopsPath: z
+          .string()
+          .min(1)
+          .refine(p => !p.startsWith('/') && !p.split('/').includes('..'), {
+            message: 'must be a relative path without ..',
+          })
+          .optional(),
       })
       .strict()
       .optional(),
@@ -57,6 +64,8 @@ export interface PolicyConfig {
   distribution: {
     mode: z.infer<typeof policyDistributionModeSchema>;
     gitopsDir?: string;
+    /** Folder of a cluster's policies in its GitOps repository. */
+    gitopsPath: string;
   };
   compliance: {
     enabled: boolean;
@@ -84,6 +93,8 @@ export function readPolicyConfig(config: Config): PolicyConfig {
       gitopsDir: c.distribution?.gitopsDir
         ? path.resolve(c.distribution.gitopsDir)
         : undefined,
+      gitopsPath:
+        c.distribution?.gitopsPath ?? 'clusters/{cluster}/kmp-policies',
     },
     compliance: {
       enabled: c.compliance?.enabled ?? true,

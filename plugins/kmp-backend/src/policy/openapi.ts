@@ -1,6 +1,11 @@
 /** OpenAPI paths and schemas of the policy domain. */
 
-import { errorResponse, json } from '../schema/fragments';
+import {
+  errorResponse,
+  json,
+  listParam,
+  MAX_CLUSTER_FILTER,
+} from '../schema/fragments';
 
 const dnsLabel = {
   type: 'string',
@@ -130,10 +135,11 @@ export const policyPaths = {
     get: {
       operationId: 'GetPolicyCompliance',
       description:
-        "With `cluster`: that cluster's compliance report (governed and installed bundle version, mode, drift, violations per rule from the cluster's engines and KMP's scan). Without: a page of per-cluster summaries of the clusters the caller may read.",
+        "With `cluster`: that cluster's compliance report (governed and installed bundle version, mode, drift, violations per rule from the cluster's engines and KMP's scan). Without: a page of per-cluster summaries of the clusters the caller may read, optionally only those named by `name` (e.g. one page of the fleet table).",
       security: [{}, { JWT: [] }],
       parameters: [
         query('cluster', dnsLabel),
+        listParam('name', 'Only these clusters', dnsLabel, MAX_CLUSTER_FILTER),
         query('limit', { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' }),
         query('offset', { type: 'string', pattern: '^[0-9]{1,9}$' }),
       ],

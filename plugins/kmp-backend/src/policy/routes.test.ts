@@ -49,6 +49,14 @@ const config = {
         owner: 'group:default/retail-ops',
         connectivity: 'edge-async',
       },
+      {
+        name: 'store-0043',
+        environmentGroup: 'retail-edge',
+        region: 'store-0043',
+        profile: 'edge-minimal',
+        owner: 'group:default/retail-ops',
+        connectivity: 'edge-async',
+      },
     ],
     registry: { refresh: { intervalSeconds: 3600 } },
     policy: {
@@ -358,6 +366,35 @@ describe('policy routes', () => {
       status: 'failed',
       error: expect.stringContaining('not directly reachable'),
     });
+
+    // Summaries of named clusters only: one page of the fleet table.
+    const all = await request(server)
+      .get('/api/kmp/policies/compliance')
+      .set('Authorization', user);
+    expect(all.body.totalCount).toBe(2);
+    const named = await request(server)
+      .get('/api/kmp/policies/compliance?name=store-0042')
+      .set('Authorization', user);
+    expect(named.status).toBe(200);
+    expect(named.body.totalCount).toBe(1);
+    expect(named.body.items).toEqual([
+      expect.objectContaining({
+        cluster: 'store-0042',
+        installedVersion: gitops.body.bundleVersion,
+        mode: 'gitops',
+      }),
+    ]);
+    const both = await request(server)
+      .get('/api/kmp/policies/compliance?name=store-0042&name=store-0043')
+      .set('Authorization', user);
+    expect(both.body.items.map((s: any) => s.cluster).sort()).toEqual([
+      'store-0042',
+      'store-0043',
+    ]);
+    const badName = await request(server)
+      .get('/api/kmp/policies/compliance?name=Not_A_Cluster')
+      .set('Authorization', user);
+    expect(badName.status).toBe(400);
 
     const missing = await request(server)
       .get('/api/kmp/policies/compliance?cluster=nope')

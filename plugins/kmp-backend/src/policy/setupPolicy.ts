@@ -13,6 +13,8 @@ import {
   dnsLabelSchema,
 } from '@kmp/plugin-kmp-common';
 import { z } from 'zod';
+import { readGitopsConfig } from '@kmp/plugin-kmp-node';
+import { MAX_CLUSTER_FILTER, queryList } from '../schema/fragments';
 import { KmpDomainContext } from '../types';
 import { actorOf, RouteGuard } from '../service/RouteGuard';
 import {
@@ -112,6 +114,10 @@ export async function setupPolicy(
     store,
     logger,
     gitopsDir: policyConfig.distribution.gitopsDir,
+    gitops: {
+      config: readGitopsConfig(config),
+      folder: policyConfig.distribution.gitopsPath,
+    },
     maxManifests: policyConfig.maxManifests,
     timeoutSeconds: policyConfig.compliance.timeoutSeconds,
   });
@@ -211,11 +217,6 @@ export async function setupPolicy(
       body.cluster,
     );
     const mode = body.mode ?? policyConfig.distribution.mode;
-    if (mode === 'gitops' && !policyConfig.distribution.gitopsDir) {
-      throw new InputError(
-        'GitOps distribution is not configured (kmp.policy.distribution.gitopsDir)',
-      );
-    }
     const installation = await guard.audited(
       req,
       credentials,
@@ -239,7 +240,13 @@ export async function setupPolicy(
       res.json(await service.report(await service.clusterOrThrow(cluster)));
       return;
     }
-    const page = parse(pageSchema, req.query, 'query');
+    const { name, ...page } = parse(
+      pageSchema.extend({
+        name: z.array(dnsLabelSchema).max(MAX_CLUSTER_FILTER).optional(),
+      }),
+      { ...req.query, name: queryList(req.query.name) },
+      'query',
+    );
     const [decision] = await permissions.authorizeConditional(
       [{ permission: kmpClusterReadPermission }],
       { credentials },
@@ -251,6 +258,7 @@ export async function setupPolicy(
     }
     const { items, totalCount } = await deps.registry.clusters.list({
       ...page,
+      ...(name ? { filter: { name } } : {}),
       criteria:
         decision.result === AuthorizeResult.CONDITIONAL
           ? toClusterQuery(decision.conditions)

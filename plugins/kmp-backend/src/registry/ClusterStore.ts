@@ -54,6 +54,8 @@ export interface ClusterListFilter {
   profile?: string[];
   lifecycleState?: string[];
   connectivity?: string[];
+  /** Exact cluster names (e.g. one page of another list). */
+  name?: string[];
   text?: string;
   includeDecommissioned?: boolean;
 }
@@ -383,6 +385,7 @@ export class ClusterStore {
     inList('region', filter.region);
     inList('profile', filter.profile);
     inList('connectivity', filter.connectivity);
+    inList('name', filter.name);
     if (filter.lifecycleState && filter.lifecycleState.length > 0) {
       query.whereIn('lifecycle_state', filter.lifecycleState);
     } else if (!filter.includeDecommissioned) {

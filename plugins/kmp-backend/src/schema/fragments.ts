@@ -9,6 +9,35 @@ export const errorResponse = {
 export const json = <T>(schema: T) =>
   ({ 'application/json': { schema } } as const);
 
+/**
+ * A repeatable query parameter (`?name=a&name=b`), at most `maxItems`
+ * values; one value arrives as a string, several as an array.
+ */
+export const listParam = (
+  name: string,
+  description: string,
+  items: object,
+  maxItems = 50,
+) =>
+  ({
+    name,
+    in: 'query',
+    required: false,
+    description,
+    style: 'form',
+    explode: true,
+    schema: { type: 'array', items, maxItems },
+  } as const);
+
+/** A query parameter's value as a list (given once it is a string). */
+export function queryList(value: unknown): unknown[] | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value : [value];
+}
+
+/** At most this many clusters per list filter: one page of the fleet table. */
+export const MAX_CLUSTER_FILTER = 100;
+
 /** A `{name}` path parameter holding a cluster name (DNS-1123 label). */
 export const clusterNameParam = {
   name: 'name',

@@ -4,6 +4,12 @@ import {
   PolicyDriftStatus,
   PolicyInstallation,
 } from '@kmp/plugin-kmp-common';
+import { InputError } from '@backstage/errors';
+import {
+  GitopsConfig,
+  GitopsPublisher,
+  gitopsRepositoryFor,
+} from '@kmp/plugin-kmp-node';
 import fs from 'node:fs';
 import path from 'node:path';
 import { contentHash } from '../bundle/PolicyBundleSet';
@@ -222,31 +228,43 @@ export async function applyPolicyObjects(
 
 export type ClusterClientFactory = (cluster: string) => Promise<KubeClient>;
 
+/** Where GitOps distribution commits rendered bundles. */
+export interface PolicyGitopsTarget {
+  /** `kmp.goldenPaths.gitops`: the repository of each environment group. */
+  config: GitopsConfig;
+  /** Folder of a cluster's policies; `{cluster}`, `{environmentGroup}`. */
+  folder: string;
+}
+
 /**
  * Distributes effective bundles to clusters and keeps track of them:
  * `apply` server-side-applies the rendered ValidatingAdmissionPolicies to
- * the cluster; `gitops` writes the rendered bundle (VAP, Gatekeeper and
- * Kyverno flavours) into a directory per cluster of a GitOps working tree,
- * which the cluster's GitOps engine applies. Either way the installed
- * version, mode and content hash are recorded; drift checks read the
- * cluster back and compare.
+ * the cluster; `gitops` commits the rendered bundle (VAP, Gatekeeper and
+ * Kyverno flavours) to the GitOps repository of the cluster's environment
+ * group, one folder per cluster, which the cluster's GitOps engine applies
+ * (or, without a repository, writes it into a local GitOps working tree).
+ * Either way the installed version, mode and content hash are recorded;
+ * drift checks read the cluster back and compare.
  */
 export class PolicyDistributor {
   private constructor(
     private readonly store: PolicyStore,
     private readonly clientFor: ClusterClientFactory,
     private readonly gitopsDir?: string,
+    private readonly gitops?: PolicyGitopsTarget,
   ) {}
 
   static create(options: {
     store: PolicyStore;
     clientFor: ClusterClientFactory;
     gitopsDir?: string;
+    gitops?: PolicyGitopsTarget;
   }) {
     return new PolicyDistributor(
       options.store,
       options.clientFor,
       options.gitopsDir,
+      options.gitops,
     );
   }
 
@@ -276,19 +294,25 @@ export class PolicyDistributor {
     });
   }
 
-  /** Writes `<gitopsDir>/<cluster>/kmp-policies/{vap,gatekeeper,kyverno}.yaml`. */
+  /**
+   * Commits `{vap,gatekeeper,kyverno,kustomization}.yaml` for the cluster to
+   * its environment group's GitOps repository (authored by `actor`), or
+   * writes them to `<gitopsDir>/<cluster>/kmp-policies/` without one.
+   */
   async writeGitOps(
     cluster: string,
     bundle: EffectivePolicyBundle,
     actor: string,
+    environmentGroup: string,
   ): Promise<PolicyInstallation> {
-    if (!this.gitopsDir) {
-      throw new Error(
-        'GitOps distribution needs kmp.policy.distribution.gitopsDir',
+    const repository = this.gitops
+      ? gitopsRepositoryFor(this.gitops.config, environmentGroup)
+      : undefined;
+    if (!repository && !this.gitopsDir) {
+      throw new InputError(
+        `GitOps distribution to ${cluster} needs a GitOps repository for environment group ${environmentGroup} (kmp.goldenPaths.gitops.repositories) or a local working tree (kmp.policy.distribution.gitopsDir)`,
       );
     }
-    const dir = path.join(this.gitopsDir, cluster, 'kmp-policies');
-    await fs.promises.mkdir(dir, { recursive: true });
     const header = (engine: string) =>
       `Rendered by KMP from policy bundle ${bundle.name}@${bundle.version}\n` +
       `(${bundle.environment}${
@@ -313,21 +337,65 @@ export class PolicyDistributor {
           `resources:\n  - validating-admission-policies.yaml\n`,
       ],
     ];
-    for (const [name, text] of files) {
-      // write-then-rename, so a GitOps engine never reads half a file
-      const target = path.join(dir, name);
-      await fs.promises.writeFile(`${target}.tmp`, text);
-      await fs.promises.rename(`${target}.tmp`, target);
-    }
+    const location = repository
+      ? await this.commit(cluster, environmentGroup, bundle, actor, files)
+      : await this.writeWorkingTree(cluster, files);
     return this.store.recordInstallation({
       cluster,
       bundleVersion: bundle.version,
       mode: 'gitops',
       enforcement: this.enforcementOf(bundle),
       contentHash: renderedHash(vap),
-      location: dir,
+      location,
       actor,
     });
+  }
+
+  /** Commits and pushes the files; returns `<repo>#<branch>:<folder>@<commit>`. */
+  private async commit(
+    cluster: string,
+    environmentGroup: string,
+    bundle: EffectivePolicyBundle,
+    actor: string,
+    files: Array<[string, string]>,
+  ): Promise<string> {
+    const { config, folder: layout } = this.gitops!;
+    const folder = path.posix.normalize(
+      layout
+        .replaceAll('{cluster}', cluster)
+        .replaceAll('{environmentGroup}', environmentGroup),
+    );
+    const publisher = GitopsPublisher.create({
+      repository: gitopsRepositoryFor(config, environmentGroup)!,
+      committer: config.committer,
+    });
+    const result = await publisher.publishFromFreshClone({
+      entries: [{ folder, files: new Map(files) }],
+      message:
+        `kmp-policies: ${bundle.name}@${bundle.version} for ${cluster}\n\n` +
+        `Rendered by KMP from the ${bundle.environment}${
+          bundle.environmentGroup ? `/${bundle.environmentGroup}` : ''
+        } policy bundle; distributed by ${actor}.`,
+      author: { name: actor, email: config.committer.email },
+      dryRun: false,
+    });
+    return `${result.repoUrl}#${result.branch}:${folder}@${result.commit}`;
+  }
+
+  /** Writes the files to the local working tree; returns the folder. */
+  private async writeWorkingTree(
+    cluster: string,
+    files: Array<[string, string]>,
+  ): Promise<string> {
+    const dir = path.join(this.gitopsDir!, cluster, 'kmp-policies');
+    await fs.promises.mkdir(dir, { recursive: true });
+    for (const [name, text] of files) {
+      // write-then-rename, so a GitOps engine never reads half a file
+      const target = path.join(dir, name);
+      await fs.promises.writeFile(`${target}.tmp`, text);
+      await fs.promises.rename(`${target}.tmp`, target);
+    }
+    return dir;
   }
 
   /**

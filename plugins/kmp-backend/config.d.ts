@@ -196,6 +196,86 @@ export interface Config {
       brokerCertificateAuthority?: string;
     };
 
+    /**
+     * Structural alerts (control plane unreachable or unhealthy, nodes not
+     * ready, admission policy drift, certificate expiry), derived from what
+     * the registry and the policy domain observe, and forwarded out of band.
+     */
+    alerts?: {
+      /** Evaluate alert rules on this backend. Default true. */
+      enabled?: boolean;
+      /** Seconds between evaluations (1 to 3600). Default 60. */
+      intervalSeconds?: number;
+      /**
+       * Per rule: `enabled` (default true) and `forSeconds`, how long the
+       * condition must hold before the alert fires. Defaults:
+       * clusterUnreachable 0 (the registry already waits for
+       * `unreachableAfter` failed probes), controlPlaneUnhealthy 120,
+       * nodesNotReady 900, policyDrift 1800, certificateExpiry 0.
+       */
+      rules?: {
+        clusterUnreachable?: { enabled?: boolean; forSeconds?: number };
+        controlPlaneUnhealthy?: { enabled?: boolean; forSeconds?: number };
+        nodesNotReady?: { enabled?: boolean; forSeconds?: number };
+        policyDrift?: { enabled?: boolean; forSeconds?: number };
+        certificateExpiry?: { enabled?: boolean; forSeconds?: number };
+      };
+      /**
+       * Expiry of the certificates KMP holds for each cluster (its client
+       * certificate and the CA it trusts): an alert from `warnDays`
+       * (default 30) before expiry, critical from `criticalDays` (default 7).
+       */
+      certificates?: { warnDays?: number; criticalDays?: number };
+      /**
+       * Out-of-band receivers. Each gets every firing and resolved
+       * transition at least once, in order; while it is down they wait in
+       * the database. A new receiver starts with the transitions after it
+       * was added.
+       */
+      receivers?: Array<{
+        /** Unique name; its delivery state is kept under it. */
+        name: string;
+        /**
+         * `alertmanager-webhook` (Alertmanager webhook v4 payloads),
+         * `pagerduty-events-v2` or `cloudevents` (CloudEvents 1.0 batch).
+         */
+        type: 'alertmanager-webhook' | 'pagerduty-events-v2' | 'cloudevents';
+        /**
+         * The endpoint; https and publicly routable unless allow-listed in
+         * `allowedReceiverHosts`. PagerDuty defaults to its Events API.
+         */
+        url?: string;
+        /**
+         * Extra request headers (e.g. Authorization). Never logged.
+         * @visibility secret
+         */
+        headers?: { [name: string]: string };
+        /**
+         * pagerduty-events-v2: the integration's routing key. Never logged.
+         * @visibility secret
+         */
+        routingKey?: string;
+        /** Transitions per delivery. Default 50. */
+        batchSize?: number;
+        /** Deadline of one delivery, in milliseconds. Default 10000. */
+        timeoutMs?: number;
+        /** First retry delay, doubled per failure with jitter. Default 500. */
+        minBackoffMs?: number;
+        /** Largest retry delay. Default 60000. */
+        maxBackoffMs?: number;
+      }>;
+      /**
+       * Receiver hosts allowed although they resolve to non-public
+       * addresses: hostname patterns (`alertmanager.monitoring.svc`,
+       * `*.corp.example.com`) or CIDRs.
+       */
+      allowedReceiverHosts?: string[];
+      /** Allow plain http to allow-listed receiver hosts. Default false. */
+      allowInsecureHttp?: boolean;
+      /** Days delivered transitions stay in the outbox. Default 7. */
+      outboxRetentionDays?: number;
+    };
+
     /** The audit trail and its streaming to SIEM. */
     audit?: {
       /**

@@ -9,6 +9,7 @@ import {
   kmpAuditSinksExtensionPoint,
 } from '@kmp/plugin-kmp-node';
 import { migrateDatabase } from './database/migrateDatabase';
+import { setupAlerts } from './alerts/setupAlerts';
 import { setupAudit } from './audit/setupAudit';
 import { setupBreakGlass } from './breakglass/setupBreakGlass';
 import { setupBroker } from './broker/setupBroker';
@@ -77,6 +78,11 @@ export const kmpPlugin = createBackendPlugin({
         const { personas } = setupPersonas(ctx);
         const registry = await setupRegistry(ctx, { personas });
         const policy = await setupPolicy(ctx, { registry });
+        await setupAlerts(ctx, {
+          clusters: registry.clusters,
+          credentialsOf: name => registry.registry.credentialsOf(name),
+          personas,
+        });
         const breakGlass = await setupBreakGlass(ctx, {
           audit,
           clusters: registry.clusters,

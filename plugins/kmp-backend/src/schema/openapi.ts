@@ -4,6 +4,7 @@
  * mounted on a router created from it, so a request that does not match it is
  * rejected with a 400 before a handler runs.
  */
+import { alertsPaths, alertsSchemas } from '../alerts/openapi';
 import { auditPaths, auditSchemas } from '../audit/openapi';
 import { brokerPaths, brokerSchemas } from '../broker/openapi';
 import { breakGlassPaths, breakGlassSchemas } from '../breakglass/openapi';
@@ -72,6 +73,7 @@ export const spec = {
       ...personaSchemas,
       ...breakGlassSchemas,
       ...gitopsSchemas,
+      ...alertsSchemas,
     },
     securitySchemes: {
       JWT: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -86,5 +88,6 @@ export const spec = {
     ...personaPaths,
     ...breakGlassPaths,
     ...gitopsPaths,
+    ...alertsPaths,
   },
 } as const;

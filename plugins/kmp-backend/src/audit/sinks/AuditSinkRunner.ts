@@ -1,13 +1,27 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { KmpAuditDeliveryError, KmpAuditSink } from '@kmp/plugin-kmp-node';
-import { AuditStore } from '../AuditStore';
+import {
+  KmpAuditDeliveryError,
+  KmpAuditDeliveryOptions,
+  StoredAuditEvent,
+} from '@kmp/plugin-kmp-node';
 import { SinkCursorStore, SinkState } from './SinkCursorStore';
 
-export interface AuditSinkRunnerOptions {
+/**
+ * Options of one delivery loop. The loop is generic over the outbox: audit
+ * events by default, and any seq-ordered record (the alerts domain uses it
+ * for its receivers).
+ */
+export interface AuditSinkRunnerOptions<
+  E extends { seq: number } = StoredAuditEvent,
+> {
   name: string;
   kind: string;
-  sink: KmpAuditSink;
-  store: AuditStore;
+  sink: {
+    deliver(events: E[], options?: KmpAuditDeliveryOptions): Promise<void>;
+  };
+  store: { readAfter(cursor: number, limit: number): Promise<E[]> };
+  /** How log lines name the destination; `Audit sink` by default. */
+  label?: string;
   cursors: SinkCursorStore;
   logger: LoggerService;
   /** Identifies this backend instance in the sink's lease. */
@@ -73,20 +87,24 @@ function describe(error: unknown): string {
  * the store, none is skipped. A lease row makes sure only one backend
  * instance delivers to a sink at a time.
  */
-export class AuditSinkRunner {
+export class AuditSinkRunner<E extends { seq: number } = StoredAuditEvent> {
+  private readonly label: string;
   private readonly pollIntervalMs: number;
   private readonly leaseMs: number;
   private readonly failingAfter: number;
   private failures = 0;
 
-  private constructor(private readonly options: AuditSinkRunnerOptions) {
+  private constructor(private readonly options: AuditSinkRunnerOptions<E>) {
+    this.label = options.label ?? 'Audit sink';
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.failingAfter = options.failingAfter ?? 5;
   }
 
-  static create(options: AuditSinkRunnerOptions): AuditSinkRunner {
-    return new AuditSinkRunner(options);
+  static create<E extends { seq: number } = StoredAuditEvent>(
+    options: AuditSinkRunnerOptions<E>,
+  ): AuditSinkRunner<E> {
+    return new AuditSinkRunner<E>(options);
   }
 
   /**
@@ -108,7 +126,9 @@ export class AuditSinkRunner {
         try {
           lease = await cursors.acquireLease(name, instanceId, this.leaseMs);
         } catch (error) {
-          logger.warn(`Audit sink ${name}: cannot read its cursor: ${error}`);
+          logger.warn(
+            `${this.label} ${name}: cannot read its cursor: ${error}`,
+          );
           await sleep(this.pollIntervalMs * 4, signal);
           continue;
         }
@@ -123,7 +143,7 @@ export class AuditSinkRunner {
         try {
           events = await store.readAfter(lease.cursor, this.options.batchSize);
         } catch (error) {
-          logger.warn(`Audit sink ${name}: cannot read events: ${error}`);
+          logger.warn(`${this.label} ${name}: cannot read events: ${error}`);
           await sleep(this.pollIntervalMs * 4, signal);
           continue;
         }
@@ -133,7 +153,7 @@ export class AuditSinkRunner {
         }
         if (events[0].seq !== lease.cursor + 1) {
           logger.warn(
-            `Audit sink ${name}: events ${lease.cursor + 1} to ${
+            `${this.label} ${name}: events ${lease.cursor + 1} to ${
               events[0].seq - 1
             } are not in the store (pruned or deleted); delivering from ${
               events[0].seq
@@ -148,11 +168,7 @@ export class AuditSinkRunner {
     }
   }
 
-  private async deliverBatch(
-    cursor: number,
-    events: Awaited<ReturnType<AuditStore['readAfter']>>,
-    signal: AbortSignal,
-  ) {
+  private async deliverBatch(cursor: number, events: E[], signal: AbortSignal) {
     const { name, sink, cursors, instanceId, logger, timeoutMs } = this.options;
     const attempt = new AbortController();
     const onAbort = () => attempt.abort(signal.reason);
@@ -190,7 +206,7 @@ export class AuditSinkRunner {
         : logger.debug
       ).call(
         logger,
-        `Audit sink ${name}: delivering seq ${events[0].seq}-${
+        `${this.label} ${name}: delivering seq ${events[0].seq}-${
           events[events.length - 1].seq
         } failed (attempt ${
           this.failures
@@ -211,19 +227,19 @@ export class AuditSinkRunner {
     }
     if (this.failures > 0) {
       logger.info(
-        `Audit sink ${name}: delivering again after ${this.failures} failed attempts`,
+        `${this.label} ${name}: delivering again after ${this.failures} failed attempts`,
       );
     }
     this.failures = 0;
     const moved = await cursors
       .advance(name, instanceId, cursor, events[events.length - 1].seq)
       .catch(error => {
-        logger.warn(`Audit sink ${name}: cannot move its cursor: ${error}`);
+        logger.warn(`${this.label} ${name}: cannot move its cursor: ${error}`);
         return false;
       });
     if (!moved) {
       logger.info(
-        `Audit sink ${name}: lost its lease or cursor moved elsewhere; the batch may be delivered again`,
+        `${this.label} ${name}: lost its lease or cursor moved elsewhere; the batch may be delivered again`,
       );
     }
   }

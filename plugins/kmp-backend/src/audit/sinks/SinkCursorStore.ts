@@ -67,15 +67,23 @@ function toCursor(row: Row): SinkCursorRow {
  * never move a cursor backwards or past an undelivered event.
  */
 export class SinkCursorStore {
-  private constructor(private readonly db: Knex) {}
+  private constructor(
+    private readonly db: Knex,
+    private readonly table: string,
+  ) {}
 
-  static create(options: { db: Knex }): SinkCursorStore {
-    return new SinkCursorStore(options.db);
+  /**
+   * `table` is the audit sinks' cursor table by default; another outbox
+   * (the alert receivers) keeps its cursors in its own table of the same
+   * shape.
+   */
+  static create(options: { db: Knex; table?: string }): SinkCursorStore {
+    return new SinkCursorStore(options.db, options.table ?? TABLE);
   }
 
   /** Creates the sink's row at `initialCursor` unless it exists. */
   async ensure(name: string, kind: string, initialCursor: number) {
-    await this.db(TABLE)
+    await this.db(this.table)
       .insert({
         name,
         kind,
@@ -86,16 +94,19 @@ export class SinkCursorStore {
       })
       .onConflict('name')
       .ignore();
-    await this.db(TABLE).where({ name }).whereNot({ kind }).update({ kind });
+    await this.db(this.table)
+      .where({ name })
+      .whereNot({ kind })
+      .update({ kind });
   }
 
   async get(name: string): Promise<SinkCursorRow | undefined> {
-    const row = await this.db<Row>(TABLE).where({ name }).first();
+    const row = await this.db<Row>(this.table).where({ name }).first();
     return row ? toCursor(row) : undefined;
   }
 
   async list(names?: string[]): Promise<SinkCursorRow[]> {
-    const query = this.db<Row>(TABLE).orderBy('name');
+    const query = this.db<Row>(this.table).orderBy('name');
     if (names) query.whereIn('name', names);
     return (await query).map(toCursor);
   }
@@ -110,7 +121,7 @@ export class SinkCursorStore {
     leaseMs: number,
     now = Date.now(),
   ): Promise<SinkCursorRow | undefined> {
-    const updated = await this.db(TABLE)
+    const updated = await this.db(this.table)
       .where({ name })
       .andWhere(q =>
         q
@@ -124,7 +135,7 @@ export class SinkCursorStore {
   }
 
   async releaseLease(name: string, owner: string) {
-    await this.db(TABLE)
+    await this.db(this.table)
       .where({ name, lease_owner: owner })
       .update({ lease_owner: null, lease_expires_at_ms: null });
   }
@@ -137,7 +148,7 @@ export class SinkCursorStore {
     to: number,
     now = Date.now(),
   ): Promise<boolean> {
-    const updated = await this.db(TABLE)
+    const updated = await this.db(this.table)
       .where({ name, lease_owner: owner, cursor: from })
       .update({
         cursor: to,
@@ -155,7 +166,7 @@ export class SinkCursorStore {
     failure: { message: string; state: SinkState; consecutiveFailures: number },
     now = Date.now(),
   ) {
-    await this.db(TABLE)
+    await this.db(this.table)
       .where({ name, lease_owner: owner })
       .update({
         state: failure.state,

@@ -1,0 +1,413 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { Knex } from 'knex';
+import { selfSignedCertificate } from '../audit/__testUtils__/receivers';
+import { CredentialCipher } from '../registry/CredentialCipher';
+import { PolicyStore } from '../policy/PolicyStore';
+import {
+  ClusterFields,
+  ClusterStore,
+  ProbeResult,
+} from '../registry/ClusterStore';
+import { AlertEvaluator } from './AlertEvaluator';
+import { alertFingerprint, AlertStore } from './AlertStore';
+import { ALERT_RULES, AlertRuleName, AlertRuleSettings } from './config';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create();
+
+const fields = (
+  name: string,
+  patch: Partial<ClusterFields> = {},
+): ClusterFields => ({
+  name,
+  environment: 'production',
+  environmentGroup: 'payments-prod',
+  region: 'eu-west-1',
+  profile: 'hardened',
+  connectivity: 'direct',
+  owner: 'group:default/platform-team',
+  apiServerUrl: `https://${name}.example.com`,
+  ...patch,
+});
+
+const rules = (
+  forSeconds: Partial<Record<AlertRuleName, number>> = {},
+): Record<AlertRuleName, AlertRuleSettings> =>
+  Object.fromEntries(
+    ALERT_RULES.map(rule => [
+      rule,
+      { enabled: true, forSeconds: forSeconds[rule] ?? 0 },
+    ]),
+  ) as Record<AlertRuleName, AlertRuleSettings>;
+
+const healthy: ProbeResult = {
+  ok: true,
+  kubernetesVersion: 'v1.31.2',
+  nodeCount: 3,
+  nodesReady: 3,
+  controlPlaneHealthy: true,
+};
+
+async function setup(
+  databaseId: Parameters<typeof databases.init>[0],
+  forSeconds: Partial<Record<AlertRuleName, number>> = {},
+) {
+  const db: Knex = await databases.init(databaseId);
+  await db.migrate.latest({
+    directory: resolvePackagePath('@kmp/plugin-kmp-backend', 'migrations'),
+  });
+  const clusters = ClusterStore.create({ db });
+  const policies = PolicyStore.create({ db });
+  const alerts = AlertStore.create({ db });
+  // The registry keeps credentials encrypted; alerts read them decrypted.
+  const cipher = CredentialCipher.create({
+    secret: 'test-key-test-key-test-key-test-key-0000',
+  });
+  const evaluator = AlertEvaluator.create({
+    alerts,
+    clusters,
+    policies,
+    rules: rules(forSeconds),
+    certificates: { warnDays: 30, criticalDays: 7 },
+    credentialsOf: async name => {
+      const ciphertext = await clusters.getCredentialsCiphertext(name);
+      return ciphertext ? cipher.decrypt(name, ciphertext) : undefined;
+    },
+    logger: mockServices.logger.mock(),
+  });
+  const register = (
+    name: string,
+    patch: Partial<ClusterFields> = {},
+    credentials?: Parameters<CredentialCipher['encrypt']>[1],
+  ) =>
+    clusters.register({
+      fields: fields(name, patch),
+      source: 'api',
+      credentials: credentials && cipher.encrypt(name, credentials),
+      actor: 'user:default/petra',
+    });
+  const probe = (name: string, result: ProbeResult, now?: Date) =>
+    clusters.recordProbe(name, result, { unreachableAfter: 2, now });
+  const rotate = (
+    name: string,
+    credentials: Parameters<CredentialCipher['encrypt']>[1],
+  ) =>
+    clusters.update({
+      name,
+      fields: {},
+      credentials: cipher.encrypt(name, credentials),
+      actor: 'user:default/petra',
+    });
+  return {
+    db,
+    clusters,
+    policies,
+    alerts,
+    evaluator,
+    register,
+    probe,
+    rotate,
+  };
+}
+
+const at = (seconds: number) => new Date(Date.UTC(2026, 11, 6, 12, 0, seconds));
+
+describe.each(databases.eachSupportedId())('alerts on %s', databaseId => {
+  it('fires when the registry sees a cluster unreachable, once, and resolves when it answers again', async () => {
+    const { alerts, evaluator, register, probe } = await setup(databaseId);
+    await register('pay-eu1');
+    await probe('pay-eu1', healthy);
+    expect((await evaluator.evaluate(at(0))).fired).toEqual([]);
+
+    await probe('pay-eu1', { ok: false, error: 'connect ECONNREFUSED' });
+    await probe('pay-eu1', { ok: false, error: 'connect ECONNREFUSED' });
+    const first = await evaluator.evaluate(at(10));
+    expect(first.fired).toEqual([
+      expect.objectContaining({
+        fingerprint: alertFingerprint('KmpClusterUnreachable', 'pay-eu1'),
+        cluster: 'pay-eu1',
+        alertname: 'KmpClusterUnreachable',
+        severity: 'critical',
+        status: 'firing',
+        startsAt: at(10).toISOString(),
+        labels: {
+          alertname: 'KmpClusterUnreachable',
+          cluster: 'pay-eu1',
+          severity: 'critical',
+          environment: 'production',
+          environment_group: 'payments-prod',
+          region: 'eu-west-1',
+          source: 'kmp',
+        },
+      }),
+    ]);
+    expect(first.fired[0].description).toContain('connect ECONNREFUSED');
+    expect(first.fired[0]).not.toHaveProperty('endsAt');
+
+    // Still unreachable: the same alert, no second transition.
+    await probe('pay-eu1', { ok: false, error: 'timeout' });
+    const again = await evaluator.evaluate(at(20));
+    expect(again).toMatchObject({ fired: [], resolved: [] });
+    expect((await alerts.list({ limit: 10, offset: 0 })).totalCount).toBe(1);
+
+    await probe('pay-eu1', healthy);
+    const cleared = await evaluator.evaluate(at(30));
+    expect(cleared.resolved).toEqual([
+      expect.objectContaining({
+        fingerprint: first.fired[0].fingerprint,
+        status: 'resolved',
+        startsAt: at(10).toISOString(),
+        endsAt: at(30).toISOString(),
+      }),
+    ]);
+
+    // The outbox holds exactly the two transitions, in order.
+    const events = await alerts.readAfter(0, 100);
+    expect(events.map(e => [e.status, e.alert.alertname])).toEqual([
+      ['firing', 'KmpClusterUnreachable'],
+      ['resolved', 'KmpClusterUnreachable'],
+    ]);
+    expect(events[1].seq).toBeGreaterThan(events[0].seq);
+    expect(await alerts.head()).toBe(events[1].seq);
+
+    // A new episode fires again under the same fingerprint.
+    await probe('pay-eu1', { ok: false, error: 'x' });
+    await probe('pay-eu1', { ok: false, error: 'x' });
+    const second = await evaluator.evaluate(at(40));
+    expect(second.fired).toEqual([
+      expect.objectContaining({
+        fingerprint: first.fired[0].fingerprint,
+        startsAt: at(40).toISOString(),
+      }),
+    ]);
+    expect(second.fired[0]).not.toHaveProperty('endsAt');
+    expect(await alerts.lastEvaluation()).toEqual({
+      evaluatedAt: at(40).toISOString(),
+      clusters: 1,
+    });
+  });
+
+  it('announces a transition once when two instances evaluate at the same time', async () => {
+    const { alerts, evaluator, register, probe, clusters, policies } =
+      await setup(databaseId);
+    const other = AlertEvaluator.create({
+      alerts,
+      clusters,
+      policies,
+      rules: rules(),
+      logger: mockServices.logger.mock(),
+    });
+    await register('pay-eu1');
+    await probe('pay-eu1', healthy);
+    await evaluator.evaluate(at(0));
+    await probe('pay-eu1', { ok: false, error: 'x' });
+    await probe('pay-eu1', { ok: false, error: 'x' });
+    const results = await Promise.all([
+      evaluator.evaluate(at(10)),
+      other.evaluate(at(10)),
+    ]);
+    expect(results.flatMap(r => r.fired)).toHaveLength(1);
+    expect((await alerts.readAfter(0, 10)).map(e => e.status)).toEqual([
+      'firing',
+    ]);
+  });
+
+  it('waits forSeconds before firing, from when the condition was first seen, and drops a condition that clears first', async () => {
+    const { alerts, evaluator, register, probe } = await setup(databaseId, {
+      controlPlaneUnhealthy: 120,
+      nodesNotReady: 120,
+    });
+    await register('pay-eu1');
+    await register('pay-eu2');
+    const sick = { ...healthy, controlPlaneHealthy: false };
+    await probe('pay-eu1', sick);
+    await probe('pay-eu2', { ...healthy, nodesReady: 1 });
+
+    expect((await evaluator.evaluate(at(0))).fired).toEqual([]);
+    expect((await evaluator.evaluate(at(60))).fired).toEqual([]);
+    // Pending alerts are not announced anywhere.
+    expect((await alerts.list({ limit: 10, offset: 0 })).items).toEqual([]);
+    expect((await alerts.summary({})).firing).toBe(0);
+
+    // pay-eu2's nodes recover before the alert fired: it never does.
+    await probe('pay-eu2', healthy);
+    const fired = await evaluator.evaluate(at(121));
+    expect(fired.fired).toEqual([
+      expect.objectContaining({
+        alertname: 'KmpControlPlaneUnhealthy',
+        cluster: 'pay-eu1',
+        severity: 'critical',
+        startsAt: at(0).toISOString(),
+      }),
+    ]);
+    expect(fired.resolved).toEqual([]);
+    expect((await alerts.readAfter(0, 10)).map(e => e.status)).toEqual([
+      'firing',
+    ]);
+  });
+
+  it('raises prolonged admission policy drift from the policy domain, and resolves alerts of decommissioned clusters', async () => {
+    const { policies, evaluator, register, probe, clusters } = await setup(
+      databaseId,
+      { policyDrift: 1800 },
+    );
+    await register('pay-eu1');
+    await probe('pay-eu1', healthy);
+    await policies.recordInstallation({
+      cluster: 'pay-eu1',
+      bundleVersion: '2026.12.1',
+      mode: 'apply',
+      enforcement: {},
+      contentHash: 'abc',
+      actor: 'user:default/petra',
+    });
+    await policies.recordDrift('pay-eu1', {
+      status: 'drifted',
+      details: ['ValidatingAdmissionPolicy kmp-no-privileged was deleted'],
+    });
+    expect((await evaluator.evaluate(at(0))).fired).toEqual([]);
+    const { fired } = await evaluator.evaluate(at(1800));
+    expect(fired).toEqual([
+      expect.objectContaining({
+        alertname: 'KmpAdmissionPolicyDrift',
+        severity: 'high',
+        startsAt: at(0).toISOString(),
+        labels: expect.objectContaining({ bundle_version: '2026.12.1' }),
+      }),
+    ]);
+    expect(fired[0].description).toContain('kmp-no-privileged was deleted');
+
+    await clusters.decommission({
+      name: 'pay-eu1',
+      actor: 'user:default/petra',
+    });
+    const { resolved } = await evaluator.evaluate(at(1900));
+    expect(resolved.map(a => a.alertname)).toEqual(['KmpAdmissionPolicyDrift']);
+  });
+
+  it('warns of expiring certificates KMP holds for a cluster, escalates to critical, and resolves after rotation', async () => {
+    const { alerts, evaluator, register, probe, rotate } = await setup(
+      databaseId,
+    );
+    // A certificate valid for one day from now, generated for the test.
+    const { cert, key } = selfSignedCertificate();
+    await register('pay-eu1', {}, { clientCertificate: cert, clientKey: key });
+    await probe('pay-eu1', healthy);
+    const day = 86_400_000;
+    const now = Date.now();
+
+    expect((await evaluator.evaluate(new Date(now - 40 * day))).fired).toEqual(
+      [],
+    );
+    const warned = await evaluator.evaluate(new Date(now - 20 * day));
+    expect(warned.fired).toEqual([
+      expect.objectContaining({
+        alertname: 'KmpClientCertificateExpiring',
+        severity: 'high',
+        labels: expect.objectContaining({ certificate: 'client' }),
+      }),
+    ]);
+    expect(warned.fired[0].summary).toMatch(
+      /^The client certificate KMP uses for pay-eu1 expires in 2[01] day\(s\)$/,
+    );
+    expect(warned.fired[0].description).toContain('CN=kmp-audit-test');
+    expect(JSON.stringify(warned)).not.toContain('PRIVATE KEY');
+
+    const escalated = await evaluator.evaluate(new Date(now));
+    expect(escalated.fired).toEqual([
+      expect.objectContaining({
+        fingerprint: warned.fired[0].fingerprint,
+        severity: 'critical',
+      }),
+    ]);
+
+    await rotate('pay-eu1', { token: 'a-new-token' });
+    const rotated = await evaluator.evaluate(new Date(now + 1000));
+    expect(rotated.resolved.map(a => a.alertname)).toEqual([
+      'KmpClientCertificateExpiring',
+    ]);
+    expect((await alerts.readAfter(0, 10)).map(e => e.status)).toEqual([
+      'firing',
+      'firing',
+      'resolved',
+    ]);
+  });
+
+  it('lists with filters, paging and the caller\u2019s cluster criteria, and counts open alerts per cluster', async () => {
+    const { alerts, evaluator, register, probe } = await setup(databaseId);
+    for (const [name, group] of [
+      ['a-prod', 'payments-prod'],
+      ['b-prod', 'payments-prod'],
+      ['c-edge', 'retail-edge'],
+    ]) {
+      await register(name, { environmentGroup: group });
+      await probe(name, {
+        ...healthy,
+        controlPlaneHealthy: false,
+        nodesReady: 2,
+      });
+    }
+    await evaluator.evaluate(at(0));
+    await probe('b-prod', { ...healthy, nodesReady: 2 });
+    await evaluator.evaluate(at(10));
+
+    const all = await alerts.list({ limit: 100, offset: 0 });
+    expect(all.totalCount).toBe(6);
+    // Firing first, resolved last.
+    expect(all.items.map(a => a.status)).toEqual([
+      'firing',
+      'firing',
+      'firing',
+      'firing',
+      'firing',
+      'resolved',
+    ]);
+
+    const page = await alerts.list({ limit: 2, offset: 2 });
+    expect(page.totalCount).toBe(6);
+    expect(page.items).toHaveLength(2);
+    expect(page.items).toEqual(all.items.slice(2, 4));
+
+    expect(
+      (
+        await alerts.list({
+          status: ['firing'],
+          severity: ['high'],
+          limit: 100,
+          offset: 0,
+        })
+      ).items.map(a => a.cluster),
+    ).toEqual(expect.arrayContaining(['a-prod', 'b-prod', 'c-edge']));
+    expect(
+      (await alerts.list({ cluster: ['b-prod'], limit: 100, offset: 0 })).items
+        .map(a => `${a.alertname}:${a.status}`)
+        .sort(),
+    ).toEqual(['KmpControlPlaneUnhealthy:resolved', 'KmpNodesNotReady:firing']);
+
+    const criteria = {
+      column: 'environment_group' as const,
+      values: ['retail-edge'],
+    };
+    const scoped = await alerts.list({ criteria, limit: 100, offset: 0 });
+    expect(scoped.totalCount).toBe(2);
+    expect(new Set(scoped.items.map(a => a.cluster))).toEqual(
+      new Set(['c-edge']),
+    );
+
+    expect(await alerts.summary({})).toEqual({
+      firing: 5,
+      bySeverity: { critical: 2, high: 3 },
+      clusters: [
+        { cluster: 'a-prod', firing: 2, bySeverity: { critical: 1, high: 1 } },
+        { cluster: 'b-prod', firing: 1, bySeverity: { high: 1 } },
+        { cluster: 'c-edge', firing: 2, bySeverity: { critical: 1, high: 1 } },
+      ],
+    });
+    expect(
+      await alerts.summary({ criteria, clusters: ['c-edge', 'a-prod'] }),
+    ).toMatchObject({ firing: 2, clusters: [{ cluster: 'c-edge' }] });
+  });
+});

@@ -8,6 +8,7 @@ import {
 import { convertLegacyRouteRef } from '@backstage/core-compat-api';
 import CloudIcon from '@material-ui/icons/Cloud';
 import VerifiedUserIcon from '@material-ui/icons/VerifiedUser';
+import LockOpenIcon from '@material-ui/icons/LockOpen';
 import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
 import {
   EntityCardBlueprint,
@@ -15,7 +16,7 @@ import {
 } from '@backstage/plugin-catalog-react/alpha';
 import { kmpApiRef, KmpClient } from './api';
 import { isKmpClusterEntity } from './hooks';
-import { auditRouteRef, rootRouteRef } from './routes';
+import { auditRouteRef, breakGlassRouteRef, rootRouteRef } from './routes';
 
 const kmpApi = ApiBlueprint.make({
   params: defineParams =>
@@ -45,6 +46,18 @@ const auditPage = PageBlueprint.make({
     routeRef: convertLegacyRouteRef(auditRouteRef),
     loader: () =>
       import('./components/AuditExplorer').then(m => <m.AuditExplorer />),
+  },
+});
+
+const breakGlassPage = PageBlueprint.make({
+  name: 'break-glass',
+  params: {
+    path: '/kmp/break-glass',
+    title: 'Break-glass',
+    icon: <LockOpenIcon />,
+    routeRef: convertLegacyRouteRef(breakGlassRouteRef),
+    loader: () =>
+      import('./components/BreakGlass').then(m => <m.BreakGlassPage />),
   },
 });
 
@@ -104,6 +117,7 @@ export default createFrontendPlugin({
     kmpApi,
     fleetPage,
     auditPage,
+    breakGlassPage,
     clusterEntityContent,
     clusterOverviewCard,
     clusterPickerField,
@@ -112,6 +126,7 @@ export default createFrontendPlugin({
   routes: {
     root: convertLegacyRouteRef(rootRouteRef),
     audit: convertLegacyRouteRef(auditRouteRef),
+    breakGlass: convertLegacyRouteRef(breakGlassRouteRef),
   },
 });
 

@@ -8,6 +8,7 @@ export {
   kmpPlugin,
   KmpFleetPage,
   KmpAuditPage,
+  KmpBreakGlassPage,
   KmpPersonaHome,
   EntityKmpClusterContent,
   EntityKmpClusterOverviewCard,
@@ -21,6 +22,7 @@ export type { KmpPermissions } from './hooks';
 export {
   rootRouteRef as kmpRootRouteRef,
   auditRouteRef as kmpAuditRouteRef,
+  breakGlassRouteRef as kmpBreakGlassRouteRef,
 } from './routes';
 export * from './api';
 export * from './scaffolder';

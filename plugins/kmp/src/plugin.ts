@@ -7,7 +7,7 @@ import {
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { kmpApiRef, KmpClient } from './api';
-import { auditRouteRef, rootRouteRef } from './routes';
+import { auditRouteRef, breakGlassRouteRef, rootRouteRef } from './routes';
 
 /**
  * The KMP frontend plugin (legacy frontend system).
@@ -23,7 +23,11 @@ export const kmpPlugin = createPlugin({
       factory: deps => new KmpClient(deps),
     }),
   ],
-  routes: { root: rootRouteRef, audit: auditRouteRef },
+  routes: {
+    root: rootRouteRef,
+    audit: auditRouteRef,
+    breakGlass: breakGlassRouteRef,
+  },
 });
 
 /**
@@ -50,6 +54,21 @@ export const KmpAuditPage = kmpPlugin.provide(
     component: () =>
       import('./components/AuditExplorer').then(m => m.AuditExplorer),
     mountPoint: auditRouteRef,
+  }),
+);
+
+/**
+ * Break-glass across the fleet: pending requests with four-eyes approve and
+ * deny, active grants with revoke, history (legacy frontend system).
+ *
+ * @public
+ */
+export const KmpBreakGlassPage = kmpPlugin.provide(
+  createRoutableExtension({
+    name: 'KmpBreakGlassPage',
+    component: () =>
+      import('./components/BreakGlass').then(m => m.BreakGlassPage),
+    mountPoint: breakGlassRouteRef,
   }),
 );
 

@@ -56,6 +56,74 @@ export interface ClusterSummary {
   byConnectivity: Record<string, number>;
 }
 
+/** @public */
+export type KmpAlertSeverity = 'critical' | 'high';
+
+/**
+ * A structural alert KMP raised for a cluster (firing = open).
+ *
+ * @public
+ */
+export interface KmpAlert {
+  fingerprint: string;
+  cluster: string;
+  alertname: string;
+  severity: KmpAlertSeverity;
+  status: 'firing' | 'resolved';
+  summary: string;
+  description: string;
+  labels: Record<string, string>;
+  startsAt: string;
+  endsAt?: string;
+}
+
+/**
+ * Whether alert rules are evaluated at all: an empty list means "nothing
+ * wrong" only when `enabled` and `lastEvaluatedAt` are set.
+ *
+ * @public
+ */
+export interface KmpAlertEvaluation {
+  enabled: boolean;
+  intervalSeconds: number;
+  lastEvaluatedAt?: string;
+  /** How many out-of-band receivers are configured. */
+  receivers: number;
+}
+
+/** @public */
+export interface KmpAlertListQuery {
+  cluster?: string[];
+  status?: Array<'firing' | 'resolved'>;
+  severity?: KmpAlertSeverity[];
+  limit?: number;
+  offset?: number;
+}
+
+/** @public */
+export interface KmpAlertPage {
+  items: KmpAlert[];
+  totalCount: number;
+  evaluation: KmpAlertEvaluation;
+}
+
+/**
+ * Firing alerts by severity, fleet-wide and per cluster (only clusters with
+ * firing alerts are listed).
+ *
+ * @public
+ */
+export interface KmpAlertSummary {
+  firing: number;
+  bySeverity: Record<string, number>;
+  clusters: Array<{
+    cluster: string;
+    firing: number;
+    bySeverity: Record<string, number>;
+  }>;
+  evaluation: KmpAlertEvaluation;
+}
+
 /**
  * Client of the KMP backend (`/api/kmp`).
  *
@@ -63,9 +131,20 @@ export interface ClusterSummary {
  */
 export interface KmpApi {
   getHealth(): Promise<KmpHealth>;
+  /** Alerts of the clusters the viewer may see, firing first. */
+  listAlerts(query?: KmpAlertListQuery): Promise<KmpAlertPage>;
+  /** Alerts of one cluster, firing first. */
+  listClusterAlerts(
+    cluster: string,
+    query?: Omit<KmpAlertListQuery, 'cluster'>,
+  ): Promise<KmpAlertPage>;
+  /** Open-alert counts, optionally for some clusters only (a fleet page). */
+  getAlertSummary(query?: { cluster?: string[] }): Promise<KmpAlertSummary>;
   listEnvironmentGroups(): Promise<{ items: EnvironmentGroup[] }>;
+  /** One page of clusters; `signal` cancels a request whose answer is no longer wanted. */
   listClusters(
     query?: ClusterListQuery,
+    options?: { signal?: AbortSignal },
   ): Promise<{ items: RegisteredCluster[]; totalCount: number }>;
   getClusterSummary(): Promise<ClusterSummary>;
   /** One page of audit events, newest first unless `order: 'asc'`. */
@@ -83,6 +162,8 @@ export interface KmpApi {
   listComplianceSummaries(query?: {
     limit?: number;
     offset?: number;
+    /** Only these clusters (at most 100). */
+    name?: string[];
   }): Promise<{ items: ClusterComplianceSummary[]; totalCount: number }>;
   /**
    * The signed-in user's tenant namespaces on a cluster that belong to one
@@ -107,6 +188,33 @@ export interface KmpApi {
   ): Promise<IssuedKubeconfig>;
   listKubeconfigTokens(): Promise<{ items: KubeconfigToken[] }>;
   revokeKubeconfigToken(id: string): Promise<KubeconfigToken>;
+
+  // Break-glass with four eyes (`/break-glass/requests`).
+  /** Asks for a time-boxed grant on a production or edge cluster. */
+  requestBreakGlass(input: BreakGlassRequestInput): Promise<BreakGlassRequest>;
+  /**
+   * The caller's own requests and, for approvers, everybody's pending
+   * requests and live grants; newest first.
+   */
+  listBreakGlassRequests(
+    query?: BreakGlassListQuery,
+  ): Promise<{ items: BreakGlassRequest[] }>;
+  getBreakGlassRequest(id: string): Promise<BreakGlassRequest>;
+  /** Approves somebody else's pending request (never one's own). */
+  approveBreakGlassRequest(
+    id: string,
+    options?: { comment?: string },
+  ): Promise<BreakGlassRequest>;
+  /** Denies somebody else's pending request (never one's own). */
+  denyBreakGlassRequest(
+    id: string,
+    options?: { comment?: string },
+  ): Promise<BreakGlassRequest>;
+  /** Ends a live grant, or withdraws a pending request, at once. */
+  revokeBreakGlassRequest(
+    id: string,
+    options?: { reason?: string },
+  ): Promise<BreakGlassRequest>;
 
   /**
    * A raw request through the access broker to the cluster's Kubernetes API
@@ -148,6 +256,37 @@ export interface KmpApi {
     cluster: string,
     manifest: KubernetesObject,
   ): Promise<BrokerResult<KubernetesObject>>;
+  /**
+   * Commits objects of one namespace to the cluster's GitOps repository,
+   * authored by the caller, after the persona rules and the policy
+   * pre-flight allow it (any environment).
+   */
+  publishToGit(
+    cluster: string,
+    request: GitopsPublishRequest,
+  ): Promise<GitopsPublishResult>;
+}
+
+/** What `publishToGit` sends. */
+export interface GitopsPublishRequest {
+  /** Kubernetes objects, or YAML (documents separated by `---`). */
+  manifests: KubernetesObject[] | string;
+  /** Commit message; default names the objects and the cluster. */
+  message?: string;
+  /** The objects' namespace; default the one they name. */
+  namespace?: string;
+}
+
+/** Where a publication landed. */
+export interface GitopsPublishResult {
+  commit: string;
+  branch: string;
+  repoUrl: string;
+  /** Repository paths of the files written. */
+  paths: string[];
+  /** False when the repository already declared all of it (no commit). */
+  changed: boolean;
+  auditId: string;
 }
 
 /**
@@ -235,6 +374,62 @@ export interface TenantNamespace {
   name: string;
   team: string;
   phase?: string;
+}
+
+/** @public */
+export type BreakGlassState =
+  | 'pending'
+  | 'approved'
+  | 'denied'
+  | 'revoked'
+  | 'expired';
+
+/**
+ * A break-glass request and, once approved, the grant it became (same id).
+ *
+ * @public
+ */
+export interface BreakGlassRequest {
+  id: string;
+  cluster: string;
+  environmentGroup: string;
+  /** The grant covers only this namespace; absent = the whole cluster. */
+  namespace?: string;
+  /** Entity ref of the person who asked. */
+  requester: string;
+  reason: string;
+  durationSeconds: number;
+  state: BreakGlassState;
+  createdAt: string;
+  /** An undecided request lapses at this time. */
+  pendingUntil: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  comment?: string;
+  /** End of the grant (approved requests only). */
+  expiresAt?: string;
+  revokedBy?: string;
+  revokedAt?: string;
+  revokeReason?: string;
+}
+
+/** @public */
+export interface BreakGlassRequestInput {
+  cluster: string;
+  /** Why, in at least 10 characters. */
+  reason: string;
+  /** From approval; default and maximum are the backend's config (1 h, 4 h). */
+  durationSeconds?: number;
+  /** Limits the grant to one namespace. */
+  namespace?: string;
+}
+
+/** @public */
+export interface BreakGlassListQuery {
+  state?: BreakGlassState;
+  cluster?: string;
+  /** 1 to 500; the backend's default is 100. */
+  limit?: number;
 }
 
 /** @public */

@@ -1,5 +1,6 @@
 import { MockFetchApi, registerMswTestHooks } from '@backstage/test-utils';
-import { http, HttpResponse } from 'msw';
+import { waitFor } from '@testing-library/react';
+import { delay, http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { KmpClient } from './KmpClient';
 
@@ -91,5 +92,25 @@ describe('KmpClient', () => {
     expect(seen?.get('order')).toBe('desc');
     expect(seen?.get('limit')).toBe('50');
     expect(seen?.get('offset')).toBe('100');
+  });
+
+  it('cancels a cluster list request when its signal aborts', async () => {
+    let seen: URLSearchParams | undefined;
+    server.use(
+      http.get(`${baseUrl}/clusters`, async ({ request }) => {
+        seen = new URL(request.url).searchParams;
+        await delay('infinite');
+        return HttpResponse.json({ items: [], totalCount: 0 });
+      }),
+    );
+    const controller = new AbortController();
+    const listed = client.listClusters(
+      { q: 'pay' },
+      { signal: controller.signal },
+    );
+    await waitFor(() => expect(seen).toBeDefined());
+    controller.abort();
+    await expect(listed).rejects.toMatchObject({ name: 'AbortError' });
+    expect([...seen!.keys()]).toEqual(['q']);
   });
 });

@@ -28,9 +28,17 @@ import {
   AuditEventQuery,
   AuditExportFormat,
   AuditVerifyResult,
+  BreakGlassListQuery,
+  BreakGlassRequest,
+  BreakGlassRequestInput,
   ClusterComplianceSummary,
   ClusterListQuery,
   ClusterSummary,
+  GitopsPublishRequest,
+  GitopsPublishResult,
+  KmpAlertListQuery,
+  KmpAlertPage,
+  KmpAlertSummary,
   KmpApi,
   KmpHealth,
   KmpMe,
@@ -196,6 +204,7 @@ export class KmpClient implements KmpApi {
 
   async listClusters(
     query: ClusterListQuery = {},
+    options: { signal?: AbortSignal } = {},
   ): Promise<{ items: RegisteredCluster[]; totalCount: number }> {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) {
@@ -205,11 +214,32 @@ export class KmpClient implements KmpApi {
       }
     }
     const search = params.toString();
-    return this.request(`/clusters${search ? `?${search}` : ''}`);
+    return this.request(`/clusters${search ? `?${search}` : ''}`, {
+      init: { signal: options.signal },
+    });
   }
 
   async getClusterSummary(): Promise<ClusterSummary> {
     return this.request('/clusters/summary');
+  }
+
+  async listAlerts(query: KmpAlertListQuery = {}): Promise<KmpAlertPage> {
+    return this.request(`/alerts${queryString(query)}`);
+  }
+
+  async listClusterAlerts(
+    cluster: string,
+    query: Omit<KmpAlertListQuery, 'cluster'> = {},
+  ): Promise<KmpAlertPage> {
+    return this.request(
+      `/clusters/${segment(cluster)}/alerts${queryString(query)}`,
+    );
+  }
+
+  async getAlertSummary(
+    query: { cluster?: string[] } = {},
+  ): Promise<KmpAlertSummary> {
+    return this.request(`/alerts/summary${queryString(query)}`);
   }
 
   async listAuditEvents(
@@ -244,7 +274,7 @@ export class KmpClient implements KmpApi {
   }
 
   async listComplianceSummaries(
-    query: { limit?: number; offset?: number } = {},
+    query: { limit?: number; offset?: number; name?: string[] } = {},
   ): Promise<{ items: ClusterComplianceSummary[]; totalCount: number }> {
     return this.request(`/policies/compliance${queryString(query)}`);
   }
@@ -302,6 +332,60 @@ export class KmpClient implements KmpApi {
     return this.request(`/kubeconfig-tokens/${encodeURIComponent(id)}`, {
       init: { method: 'DELETE' },
     });
+  }
+
+  async requestBreakGlass(
+    input: BreakGlassRequestInput,
+  ): Promise<BreakGlassRequest> {
+    return this.request('/break-glass/requests', {
+      init: jsonInit('POST', input),
+    });
+  }
+
+  async listBreakGlassRequests(
+    query: BreakGlassListQuery = {},
+  ): Promise<{ items: BreakGlassRequest[] }> {
+    return this.request(`/break-glass/requests${queryString(query)}`);
+  }
+
+  async getBreakGlassRequest(id: string): Promise<BreakGlassRequest> {
+    return this.request(`/break-glass/requests/${encodeURIComponent(id)}`);
+  }
+
+  async approveBreakGlassRequest(
+    id: string,
+    options: { comment?: string } = {},
+  ): Promise<BreakGlassRequest> {
+    return this.breakGlassStep(id, 'approve', { comment: options.comment });
+  }
+
+  async denyBreakGlassRequest(
+    id: string,
+    options: { comment?: string } = {},
+  ): Promise<BreakGlassRequest> {
+    return this.breakGlassStep(id, 'deny', { comment: options.comment });
+  }
+
+  async revokeBreakGlassRequest(
+    id: string,
+    options: { reason?: string } = {},
+  ): Promise<BreakGlassRequest> {
+    return this.breakGlassStep(id, 'revoke', { reason: options.reason });
+  }
+
+  /** A decision or revocation; blank optional fields are left out (strict body). */
+  private async breakGlassStep(
+    id: string,
+    step: 'approve' | 'deny' | 'revoke',
+    body: Record<string, string | undefined>,
+  ): Promise<BreakGlassRequest> {
+    const given = Object.fromEntries(
+      Object.entries(body).filter(([, v]) => v !== undefined && v.trim()),
+    );
+    return this.request(
+      `/break-glass/requests/${encodeURIComponent(id)}/${step}`,
+      { init: jsonInit('POST', given) },
+    );
   }
 
   async proxy(
@@ -413,6 +497,16 @@ export class KmpClient implements KmpApi {
         // JSON is YAML; the broker and the API server accept both.
         body: JSON.stringify(manifest),
       },
+    );
+  }
+
+  async publishToGit(
+    cluster: string,
+    request: GitopsPublishRequest,
+  ): Promise<GitopsPublishResult> {
+    return this.request(
+      `/clusters/${encodeURIComponent(cluster)}/gitops/publish`,
+      { init: jsonInit('POST', request) },
     );
   }
 

@@ -34,6 +34,7 @@ export const SidebarContent = NavContentBlueprint.make({
             {nav.take('page:home')}
             {nav.take('page:kmp')}
             {nav.take('page:kmp/audit')}
+            {nav.take('page:kmp/break-glass')}
             {nav.take('page:catalog')}
             {nav.take('page:scaffolder')}
             <SidebarDivider />

@@ -8,7 +8,7 @@ import {
   StatusWarning,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { PolicyEvaluateResponse } from '@kmp/plugin-kmp-common';
+import { KMP_RULES, PolicyEvaluateResponse } from '@kmp/plugin-kmp-common';
 import Button from '@material-ui/core/Button';
 import Tab from '@material-ui/core/Tab';
 import Tabs from '@material-ui/core/Tabs';
@@ -16,16 +16,18 @@ import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import { useEffect, useMemo, useState } from 'react';
+import useAsync from 'react-use/esm/useAsync';
 import YAML from 'yaml';
 import { kmpApiRef } from '../../api';
 import { useKmpCluster } from '../ClusterPage/KmpClusterContext';
+import { GitOpsNotice, GuardedAction, visibilityOf } from '../Operations';
 import {
-  DEFAULT_GITOPS_URL,
-  GitOpsNotice,
-  GuardedAction,
-  visibilityOf,
-} from '../Operations';
-import { ClickOpsChange, manifestOf, validateChange } from './manifests';
+  ClickOpsChange,
+  manifestOf,
+  ownershipOf,
+  validateChange,
+} from './manifests';
+import { PublishToGitAction } from './PublishToGitAction';
 
 const useStyles = makeStyles(theme => ({
   form: {
@@ -66,6 +68,7 @@ const FIELDS: Record<Kind, Array<{ field: string; label: string }>> = {
     { field: 'image', label: 'Image' },
     { field: 'replicas', label: 'Replicas' },
     { field: 'port', label: 'Container port (optional)' },
+    { field: 'annotations', label: 'Annotations (optional: key=value, …)' },
   ],
   scale: [
     { field: 'namespace', label: 'Namespace' },
@@ -84,7 +87,15 @@ const FIELDS: Record<Kind, Array<{ field: string; label: string }>> = {
 const initial = (kind: Kind, namespace: string): ClickOpsChange => {
   switch (kind) {
     case 'deploy':
-      return { kind, namespace, name: '', image: '', replicas: '1', port: '' };
+      return {
+        kind,
+        namespace,
+        name: '',
+        image: '',
+        replicas: '1',
+        port: '',
+        annotations: '',
+      };
     case 'scale':
       return { kind, namespace, name: '', replicas: '1' };
     default:
@@ -192,9 +203,27 @@ export function ClickOpsCard() {
 
   const errors = useMemo(() => validateChange(change), [change]);
   const valid = Object.keys(errors).length === 0;
+  // The target namespace's ownership, for a new Deployment's metadata. A
+  // namespace that cannot be read (not there yet, not readable) adds none:
+  // the pre-flight then names what is missing.
+  const namespaceName = errors.namespace ? '' : change.namespace;
+  const ownership = useAsync(async () => {
+    if (!namespaceName || change.kind !== 'deploy') return {};
+    try {
+      const { body } = await kmpApi.proxyJson<{
+        metadata?: {
+          labels?: Record<string, string>;
+          annotations?: Record<string, string>;
+        };
+      }>(cluster.name, `/api/v1/namespaces/${namespaceName}`);
+      return ownershipOf(body);
+    } catch {
+      return {};
+    }
+  }, [kmpApi, cluster.name, namespaceName, change.kind]);
   const manifest = useMemo(
-    () => (valid ? manifestOf(change) : undefined),
-    [valid, change],
+    () => (valid ? manifestOf(change, ownership.value) : undefined),
+    [valid, change, ownership.value],
   );
   const yaml = manifest ? YAML.stringify(manifest) : '';
   const checked =
@@ -204,6 +233,28 @@ export function ClickOpsCard() {
 
   const set = (field: string, value: string) =>
     setChange(c => ({ ...c, [field]: value } as ClickOpsChange));
+
+  // Production: changes travel through Git; Apply stays disabled.
+  const viaGit = visibilityOf(write) === 'disabled';
+  const preflightBlock =
+    (!checked && 'check the policies first') ||
+    (!checked?.allowed && 'the policy pre-flight denies it') ||
+    undefined;
+  const publish = manifest && (
+    <PublishToGitAction
+      cluster={cluster.name}
+      what={`${manifest.kind} ${manifest.metadata.namespace}/${manifest.metadata.name}`}
+      primary={viaGit}
+      disabledReason={preflightBlock}
+      onPublish={message =>
+        kmpApi.publishToGit(cluster.name, {
+          manifests: [manifest],
+          namespace: change.namespace,
+          ...(message ? { message } : {}),
+        })
+      }
+    />
+  );
 
   const check = async () => {
     setPreflight({ yaml, running: true });
@@ -266,16 +317,20 @@ export function ClickOpsCard() {
             <Button
               variant="outlined"
               onClick={check}
-              disabled={preflight?.running}
+              // The namespace's ownership still changes the YAML.
+              disabled={preflight?.running || ownership.loading}
             >
               Check policies
             </Button>
+            {viaGit && publish}
             <GuardedAction
               decision={write}
               disabledReason={
-                (!checked && 'check the policies first') ||
-                (!checked?.allowed && 'the policy pre-flight denies it') ||
-                undefined
+                (viaGit &&
+                  `${
+                    write.reason ?? KMP_RULES.productionGitOps
+                  }: publish to Git instead`) ||
+                preflightBlock
               }
               label="Apply"
               ariaLabel="Apply to the cluster"
@@ -283,6 +338,7 @@ export function ClickOpsCard() {
               description={`Server-side apply as kmp-clickops of ${manifest.kind} ${manifest.metadata.namespace}/${manifest.metadata.name}. The broker checks the policies again on the merged object.`}
               onConfirm={() => kmpApi.applyManifest(cluster.name, manifest)}
             />
+            {!viaGit && publish}
             <CopyTextButton
               text={yaml}
               tooltipText="YAML copied"
@@ -297,16 +353,19 @@ export function ClickOpsCard() {
           )}
           {checked && <PreflightResult result={checked} />}
           <Typography variant="body2" color="textSecondary">
-            Publish to Git: the portal cannot open a Git change by itself yet.
-            Copy the YAML into the cluster's GitOps folder, or use{' '}
-            {change.kind === 'deploy' ? (
-              <Link to={goldenPathUrl(cluster.name, change)}>
-                the golden-path service template with these values
-              </Link>
-            ) : (
-              <Link to={DEFAULT_GITOPS_URL}>the golden-path templates</Link>
+            Publish to Git commits this YAML to the cluster's GitOps folder as
+            you: the record of the change, and in production the only way to
+            make it.
+            {change.kind === 'deploy' && (
+              <>
+                {' '}
+                For a new service with its own repository, use{' '}
+                <Link to={goldenPathUrl(cluster.name, change)}>
+                  the golden-path service template with these values
+                </Link>
+                .
+              </>
             )}
-            , which publish to the environment's GitOps repository.
           </Typography>
         </>
       ) : (

@@ -1,3 +1,4 @@
+import { KMP_ANNOTATIONS } from '@kmp/plugin-kmp-common';
 import { KubernetesObject } from '../../api';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -13,6 +14,8 @@ export type ClickOpsChange =
       image: string;
       replicas: string;
       port: string;
+      /** `key=value` pairs, comma-separated (optional). */
+      annotations?: string;
     }
   | { kind: 'scale'; namespace: string; name: string; replicas: string }
   | {
@@ -23,6 +26,31 @@ export type ClickOpsChange =
       key: string;
       value: string;
     };
+
+// An annotation key: optional DNS-subdomain prefix and '/', then a name.
+const ANNOTATION_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * The annotations of a `key=value, key=value` field, or the reason it is
+ * not one.
+ */
+export function parseAnnotations(
+  text: string | undefined,
+): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  for (const pair of (text ?? '').split(',')) {
+    if (!pair.trim()) continue;
+    const at = pair.indexOf('=');
+    const key = (at < 0 ? pair : pair.slice(0, at)).trim();
+    if (at < 0) return `'${key}' needs a value: key=value`;
+    if (!ANNOTATION_KEY.test(key) || key.length > 317) {
+      return `'${key}' is not an annotation key`;
+    }
+    out[key] = pair.slice(at + 1).trim();
+  }
+  return out;
+}
 
 /** What is wrong with a form, field by field. */
 export type FieldErrors = Record<string, string>;
@@ -59,6 +87,10 @@ export function validateChange(change: ClickOpsChange): FieldErrors {
       ) {
         errors.port = 'a port from 1 to 65535';
       }
+      {
+        const annotations = parseAnnotations(change.annotations);
+        if (typeof annotations === 'string') errors.annotations = annotations;
+      }
       break;
     case 'scale':
       count(change.replicas, errors, 'replicas', 1000);
@@ -73,15 +105,57 @@ export function validateChange(change: ClickOpsChange): FieldErrors {
 }
 
 /**
+ * Who a tenant namespace belongs to, as its golden path labelled it: the
+ * team label and the owner and cost-centre annotations, which the policy
+ * baseline requires on workloads too.
+ */
+export interface NamespaceOwnership {
+  team?: string;
+  owner?: string;
+  costCentre?: string;
+}
+
+/** The ownership a namespace object declares (absent values left out). */
+export function ownershipOf(namespace: {
+  metadata?: {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+}): NamespaceOwnership {
+  const labels = namespace.metadata?.labels ?? {};
+  const annotations = namespace.metadata?.annotations ?? {};
+  return {
+    team: labels[KMP_ANNOTATIONS.team] || undefined,
+    owner: annotations[KMP_ANNOTATIONS.owner] || undefined,
+    costCentre: annotations[KMP_ANNOTATIONS.costCentre] || undefined,
+  };
+}
+
+/**
  * The object a change applies (server-side apply as `kmp-clickops`): a whole
  * Deployment for a deployment, and only the fields a scale or an environment
- * variable owns for the others, so that the apply touches nothing else.
+ * variable owns for the others, so that the apply touches nothing else. A
+ * new Deployment carries its namespace's ownership (team label, owner and
+ * cost-centre annotations) as the policy baseline requires.
  */
-export function manifestOf(change: ClickOpsChange): KubernetesObject {
+export function manifestOf(
+  change: ClickOpsChange,
+  ownership: NamespaceOwnership = {},
+): KubernetesObject {
   const metadata = { name: change.name, namespace: change.namespace };
   switch (change.kind) {
     case 'deploy': {
       const labels = { 'app.kubernetes.io/name': change.name };
+      const given = parseAnnotations(change.annotations);
+      const annotations = {
+        ...(ownership.owner
+          ? { [KMP_ANNOTATIONS.owner]: ownership.owner }
+          : {}),
+        ...(ownership.costCentre
+          ? { [KMP_ANNOTATIONS.costCentre]: ownership.costCentre }
+          : {}),
+        ...(typeof given === 'string' ? {} : given),
+      };
       return {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
@@ -90,7 +164,11 @@ export function manifestOf(change: ClickOpsChange): KubernetesObject {
           labels: {
             ...labels,
             'app.kubernetes.io/managed-by': 'kmp-clickops',
+            ...(ownership.team
+              ? { [KMP_ANNOTATIONS.team]: ownership.team }
+              : {}),
           },
+          ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
         },
         spec: {
           replicas: Number(change.replicas),
@@ -113,9 +191,12 @@ export function manifestOf(change: ClickOpsChange): KubernetesObject {
                     requests: { cpu: '100m', memory: '128Mi' },
                     limits: { cpu: '500m', memory: '256Mi' },
                   },
+                  // The golden path's defaults (restricted Pod Security,
+                  // read-only root file system).
                   securityContext: {
                     allowPrivilegeEscalation: false,
                     capabilities: { drop: ['ALL'] },
+                    readOnlyRootFilesystem: true,
                   },
                 },
               ],

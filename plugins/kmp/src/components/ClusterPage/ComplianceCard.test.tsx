@@ -1,7 +1,6 @@
 import { renderInTestApp } from '@backstage/test-utils';
 import { screen } from '@testing-library/react';
 import { PolicyComplianceReport } from '@kmp/plugin-kmp-common';
-import { AlertsCard } from './AlertsCard';
 import { ComplianceCard } from './ComplianceCard';
 import { fakeKmpApi, Wrapper } from './__testUtils__/fakes';
 
@@ -112,12 +111,5 @@ describe('ComplianceCard', () => {
     expect(
       (await screen.findAllByText(/compliance scan store unavailable/)).length,
     ).toBeGreaterThan(0);
-  });
-});
-
-describe('AlertsCard', () => {
-  it('says honestly that alerts are not configured', async () => {
-    await renderInTestApp(<AlertsCard />);
-    expect(screen.getByText('Alerts are not configured')).toBeInTheDocument();
   });
 });

@@ -30,6 +30,28 @@ describe('EntityKmpClusterContent', () => {
         },
         listAuditEvents: async () => ({ items: [] }),
         listKubeconfigTokens: async () => ({ items: [] }),
+        listClusterAlerts: async () => ({
+          items: [
+            {
+              fingerprint: '0123456789abcdef',
+              cluster: 'payments-dev-eu1',
+              alertname: 'KmpClusterUnreachable',
+              severity: 'critical',
+              status: 'firing',
+              summary: 'Cluster payments-dev-eu1 is unreachable from KMP',
+              description: 'no answer',
+              labels: {},
+              startsAt: '2026-12-06T12:00:00.000Z',
+            },
+          ],
+          totalCount: 1,
+          evaluation: {
+            enabled: true,
+            intervalSeconds: 60,
+            receivers: 1,
+            lastEvaluatedAt: new Date().toISOString(),
+          },
+        }),
       },
     });
     await renderInTestApp(
@@ -49,7 +71,11 @@ describe('EntityKmpClusterContent', () => {
       await screen.findByText(/Cluster unreachable: GitOps state unavailable/),
     ).toBeInTheDocument();
     expect(screen.getByText('unreachable')).toBeInTheDocument();
-    expect(screen.getByText('Alerts are not configured')).toBeInTheDocument();
+    expect(
+      await screen.findByText(
+        'Cluster payments-dev-eu1 is unreachable from KMP',
+      ),
+    ).toBeInTheDocument();
     expect(await screen.findByText('No audit events')).toBeInTheDocument();
     expect(screen.getByText('Change through KMP')).toBeInTheDocument();
     expect(

@@ -1,4 +1,5 @@
 import Grid from '@material-ui/core/Grid';
+import { BreakGlassCard } from '../BreakGlass';
 import { ClickOpsCard } from '../ClickOps';
 import { KubeconfigCard } from '../Kubeconfig';
 import { AlertsCard } from './AlertsCard';
@@ -13,7 +14,7 @@ import { WorkloadsCard } from './WorkloadsCard';
 /**
  * The KMP view of a cluster entity: overview, tenants, workloads with
  * operational controls, GitOps state, compliance, alerts, kubeconfigs,
- * ClickOps and the audit history. Each card shows its own loading, empty
+ * ClickOps, break-glass and the audit history. Each card shows its own loading, empty
  * and error state, so an unreachable cluster degrades card by card.
  *
  * @public
@@ -45,6 +46,9 @@ export function EntityKmpClusterContent() {
         </Grid>
         <Grid item xs={12}>
           <ClickOpsCard />
+        </Grid>
+        <Grid item xs={12}>
+          <BreakGlassCard />
         </Grid>
         <Grid item xs={12}>
           <ClusterAuditCard />

@@ -1,6 +1,6 @@
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { screen } from '@testing-library/react';
-import { KmpApi, kmpApiRef } from '../../api';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { ClusterListQuery, KmpApi, kmpApiRef } from '../../api';
 import { FleetPage } from './FleetPage';
 
 const cluster = (
@@ -40,7 +40,7 @@ function fakeApi(overrides: Partial<KmpApi>): KmpApi {
   } as KmpApi;
 }
 
-// Rendering material-table is slow on a loaded 2-core machine.
+// Rendering is slow on a loaded 2-core machine.
 jest.setTimeout(60_000);
 const slow = { timeout: 20_000 };
 
@@ -121,7 +121,49 @@ describe('FleetPage', () => {
     ).toBeInTheDocument();
     expect(listClusters).toHaveBeenCalledWith(
       expect.objectContaining({ limit: 20, offset: 0 }),
+      expect.anything(),
     );
+  });
+
+  it('filters the cluster table without reloading the fleet summary', async () => {
+    const listClusters = jest.fn(async (query?: ClusterListQuery) => ({
+      items: query?.q
+        ? [cluster('store-42', 'unreachable', 'edge')]
+        : [cluster('pay-prod-eu1', 'active'), cluster('store-42', 'active')],
+      totalCount: query?.q ? 1 : 57,
+    }));
+    const getClusterSummary = jest.fn(async () => ({
+      total: 57,
+      byLifecycleState: { active: 50, unreachable: 7 },
+      byEnvironment: { production: 40, edge: 17 },
+      byConnectivity: { direct: 57 },
+    }));
+    await renderInTestApp(
+      <TestApiProvider
+        apis={[[kmpApiRef, fakeApi({ listClusters, getClusterSummary })]]}
+      >
+        <FleetPage />
+      </TestApiProvider>,
+    );
+    expect(
+      await screen.findByText('pay-prod-eu1', undefined, slow),
+    ).toBeInTheDocument();
+
+    fireEvent.change(screen.getByPlaceholderText('Filter'), {
+      target: { value: 'store' },
+    });
+    await waitFor(
+      () => expect(screen.queryByText('pay-prod-eu1')).not.toBeInTheDocument(),
+      slow,
+    );
+    expect(screen.getByText('store-42')).toBeInTheDocument();
+    expect(listClusters).toHaveBeenLastCalledWith(
+      expect.objectContaining({ q: 'store', offset: 0 }),
+      expect.objectContaining({ signal: expect.any(AbortSignal) }),
+    );
+    // The tiles count the whole fleet: typing does not refetch them.
+    expect(getClusterSummary).toHaveBeenCalledTimes(1);
+    expect(screen.getByText('57')).toBeInTheDocument();
   });
 
   it('shows an empty state that says how to add groups', async () => {

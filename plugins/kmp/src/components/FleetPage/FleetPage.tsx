@@ -9,23 +9,18 @@ import {
   ResponseErrorPanel,
   StatusError,
   StatusOK,
-  Table,
-  TableColumn,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { EnvironmentGroup } from '@kmp/plugin-kmp-common';
 import Grid from '@material-ui/core/Grid';
+import Table from '@material-ui/core/Table';
+import TableBody from '@material-ui/core/TableBody';
+import TableCell from '@material-ui/core/TableCell';
+import TableHead from '@material-ui/core/TableHead';
+import TableRow from '@material-ui/core/TableRow';
+import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
 import { kmpApiRef } from '../../api';
 import { ClusterTable } from '../ClusterTable';
-import Typography from '@material-ui/core/Typography';
-
-const columns: TableColumn<EnvironmentGroup>[] = [
-  { title: 'Environment group', field: 'name', highlight: true },
-  { title: 'Title', field: 'title' },
-  { title: 'Environment', field: 'environment' },
-  { title: 'Owner', field: 'owner' },
-];
 
 function PlatformHealthCard() {
   const kmpApi = useApi(kmpApiRef);
@@ -67,14 +62,33 @@ function EnvironmentGroupsTable() {
       />
     );
   }
+  // A handful of rows: a plain table, without material-table's weight.
   return (
-    <Table<EnvironmentGroup>
-      title="Environment groups"
-      options={{ paging: false, search: false }}
-      isLoading={loading}
-      columns={columns}
-      data={value?.items ?? []}
-    />
+    <InfoCard title="Environment groups" noPadding>
+      {loading && <Progress />}
+      <Table size="small" aria-label="Environment groups">
+        <TableHead>
+          <TableRow>
+            <TableCell>Environment group</TableCell>
+            <TableCell>Title</TableCell>
+            <TableCell>Environment</TableCell>
+            <TableCell>Owner</TableCell>
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {(value?.items ?? []).map(group => (
+            <TableRow key={group.name}>
+              <TableCell>
+                <strong>{group.name}</strong>
+              </TableCell>
+              <TableCell>{group.title ?? ''}</TableCell>
+              <TableCell>{group.environment}</TableCell>
+              <TableCell>{group.owner}</TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </InfoCard>
   );
 }
 

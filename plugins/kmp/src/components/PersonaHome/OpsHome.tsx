@@ -10,7 +10,12 @@ import { RegisteredCluster } from '@kmp/plugin-kmp-common';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
-import { kmpApiRef } from '../../api';
+import { KmpAlert, kmpApiRef } from '../../api';
+import {
+  AlertSeverity,
+  alertSourceProblem,
+  forwardingNote,
+} from '../ClusterPage/AlertsCard';
 import { ClusterState } from '../ClusterTable';
 
 function HealthTile(props: { title: string; value?: number }) {
@@ -97,13 +102,69 @@ export function UnhealthyClustersCard(props: { environmentGroups: string[] }) {
   );
 }
 
-/** What ops works on: the fleet's health and the clusters that need help. */
+const alertColumns: TableColumn<KmpAlert>[] = [
+  {
+    title: 'Severity',
+    render: a => <AlertSeverity severity={a.severity} />,
+  },
+  { title: 'Cluster', render: a => clusterLink(a.cluster) },
+  { title: 'Alert', render: a => a.summary },
+  { title: 'Since', render: a => new Date(a.startsAt).toLocaleString() },
+];
+
+/**
+ * The open (firing) alerts of every cluster the viewer may see, critical
+ * first. Says "no open alerts" only when alert rules are evaluated.
+ */
+export function OpenAlertsCard() {
+  const kmpApi = useApi(kmpApiRef);
+  const { value, loading, error } = useAsync(
+    () => kmpApi.listAlerts({ status: ['firing'], limit: 50 }),
+    [kmpApi],
+  );
+  if (error) return <ResponseErrorPanel error={error} />;
+  const items = value?.items ?? [];
+  const total = value?.totalCount ?? 0;
+  const evaluation = value?.evaluation;
+  const problem = evaluation ? alertSourceProblem(evaluation) : undefined;
+  return (
+    <Table<KmpAlert>
+      title="Open alerts"
+      subtitle={[
+        total > items.length ? `${items.length} of ${total}` : undefined,
+        problem?.title,
+        evaluation && !problem ? forwardingNote(evaluation) : undefined,
+      ]
+        .filter(Boolean)
+        .join(' · ')}
+      options={{ paging: false, search: false, padding: 'dense' }}
+      isLoading={loading}
+      columns={alertColumns}
+      data={items}
+      emptyContent={
+        <Typography style={{ padding: 16 }}>
+          {problem
+            ? `${problem.title}. ${problem.description}`
+            : 'No open alerts in the clusters you can see.'}
+        </Typography>
+      }
+    />
+  );
+}
+
+/**
+ * What ops works on: the fleet's health, its open alerts and the clusters
+ * that need help.
+ */
 export function OpsHome(props: { environmentGroups: string[] }) {
   return (
     <InfoCard title="Ops" subheader={props.environmentGroups.join(', ')}>
       <Grid container spacing={2}>
         <Grid item xs={12}>
           <FleetHealthTiles />
+        </Grid>
+        <Grid item xs={12}>
+          <OpenAlertsCard />
         </Grid>
         <Grid item xs={12}>
           <UnhealthyClustersCard environmentGroups={props.environmentGroups} />

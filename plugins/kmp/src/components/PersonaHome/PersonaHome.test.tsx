@@ -169,7 +169,29 @@ describe('PersonaHome', () => {
     expect(getClusterSummary).not.toHaveBeenCalled();
   });
 
-  it('shows ops the fleet health and the clusters needing attention', async () => {
+  it('shows ops the fleet health, the open alerts and the clusters needing attention', async () => {
+    const listAlerts = jest.fn(async () => ({
+      items: [
+        {
+          fingerprint: '0123456789abcdef',
+          cluster: 'payments-prod-eu1',
+          alertname: 'KmpClusterUnreachable',
+          severity: 'critical' as const,
+          status: 'firing' as const,
+          summary: 'Cluster payments-prod-eu1 is unreachable from KMP',
+          description: 'no answer',
+          labels: {},
+          startsAt: '2026-12-06T12:00:00.000Z',
+        },
+      ],
+      totalCount: 1,
+      evaluation: {
+        enabled: true,
+        intervalSeconds: 60,
+        receivers: 2,
+        lastEvaluatedAt: new Date().toISOString(),
+      },
+    }));
     const listClusters = jest.fn(async () => ({
       items: [
         cluster('payments-prod-eu1', {
@@ -200,11 +222,25 @@ describe('PersonaHome', () => {
           byConnectivity: {},
         }),
         listClusters,
+        listAlerts,
       }),
     );
     expect(
       await screen.findByText('connect ECONNREFUSED', undefined, slow),
     ).toBeInTheDocument();
+    const alertRow = (
+      await screen.findByText(
+        'Cluster payments-prod-eu1 is unreachable from KMP',
+        undefined,
+        slow,
+      )
+    ).closest('tr')!;
+    expect(within(alertRow).getByText('critical')).toBeInTheDocument();
+    expect(within(alertRow).getByText('payments-prod-eu1')).toBeInTheDocument();
+    expect(
+      screen.getByText('Forwarded out of band to 2 receivers.'),
+    ).toBeInTheDocument();
+    expect(listAlerts).toHaveBeenCalledWith({ status: ['firing'], limit: 50 });
     expect(screen.getByText('Ops · payments-prod')).toBeInTheDocument();
     expect(await screen.findByLabelText('Clusters')).toHaveTextContent('3');
     expect(screen.getByLabelText('Unreachable')).toHaveTextContent('1');
@@ -216,6 +252,41 @@ describe('PersonaHome', () => {
       }),
     );
     expect(screen.queryByText('My namespaces')).toBeNull();
+  });
+
+  it('does not tell ops there are no open alerts when alert evaluation is off', async () => {
+    await render(
+      fakeApi({
+        getMe: async () =>
+          me(
+            [
+              {
+                environmentGroup: 'payments-prod',
+                environment: 'production',
+                persona: 'ops',
+              },
+            ],
+            'oscar',
+          ),
+        getClusterSummary: async () => ({
+          total: 0,
+          byLifecycleState: {},
+          byEnvironment: {},
+          byConnectivity: {},
+        }),
+        listAlerts: async () => ({
+          items: [],
+          totalCount: 0,
+          evaluation: { enabled: false, intervalSeconds: 60, receivers: 0 },
+        }),
+      }),
+    );
+    expect(
+      await screen.findByText(/^Alerts are not configured\. /, undefined, slow),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByText('No open alerts in the clusters you can see.'),
+    ).toBeNull();
   });
 
   it('shows a platform engineer compliance per cluster and the profiles', async () => {

@@ -166,6 +166,8 @@ export function fakeKmpApi(options: {
         }))
         .filter(ns => teams.includes(ns.team));
     },
+    // No break-glass requests unless a test gives some.
+    listBreakGlassRequests: async () => ({ items: [] }),
     ...options.overrides,
   };
   return new Proxy(base as KmpApi, {

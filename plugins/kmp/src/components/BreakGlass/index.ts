@@ -1,0 +1,2 @@
+export { BreakGlassCard } from './BreakGlassCard';
+export { BreakGlassPage } from './BreakGlassPage';

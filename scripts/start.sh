@@ -7,6 +7,9 @@
 # The demo identity provider (packages/demo-idp, http://localhost:7010) signs
 # in the demo users alice, oscar, petra and eddie (password = username, demo
 # only); KMP_DEMO_IDP=0 leaves guest sign-in only.
+# The demo GitOps repositories (a local Git server on 127.0.0.1:7020, one
+# repository per environment group) receive golden-path, portal and policy
+# publications; KMP_DEMO_GITOPS=0 leaves GitOps unconfigured.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 kmp_bootstrap
@@ -70,6 +73,24 @@ if [ "${KMP_DEMO_FLEET:-1}" != 0 ]; then
     kmp_die "onboarding the demo fleet failed (see the error above)"
   node packages/backend/demo/demoFleetConfig.js "$fleet_dir" "$KMP_ROOT/.cache/app-config.demo-fleet.yaml"
   configs+=(--config .cache/app-config.demo-fleet.yaml)
+fi
+
+if [ "${KMP_DEMO_GITOPS:-1}" != 0 ]; then
+  gitops_port="${KMP_DEMO_GITOPS_PORT:-7020}"
+  gitops_log="$KMP_ROOT/.cache/demo-gitops.log"
+  gitops_config="$KMP_ROOT/.cache/app-config.demo-gitops.yaml"
+  rm -f "$gitops_config"
+  kmp_log "starting the demo GitOps repositories on http://127.0.0.1:$gitops_port"
+  # One repository per environment group under .cache/demo-gitops (kept
+  # across restarts); the password is new on every start.
+  node packages/backend/demo/demoGitops.js "$KMP_ROOT/.cache/demo-gitops" \
+    "$gitops_config" --port "$gitops_port" >"$gitops_log" 2>&1 &
+  service_pids+=($!)
+  until grep -q 'demo GitOps ready' "$gitops_log" 2>/dev/null; do
+    kill -0 "${service_pids[-1]}" 2>/dev/null || kmp_die "the demo GitOps repositories did not start; see $gitops_log"
+    sleep 0.5
+  done
+  configs+=(--config .cache/app-config.demo-gitops.yaml)
 fi
 
 yarn start "${configs[@]}" "$@"

@@ -10,7 +10,10 @@
  * - the fixtures' `team-payments` namespace as that team's tenant namespace:
  *   the `kmp.backstage.io/team` label and the RoleBindings the tenant
  *   namespace golden path creates (DEFAULT_ROLE_BINDINGS of the scaffolder
- *   module: the team and ops edit outside production, view in production).
+ *   module: the team and ops edit outside production, view in production);
+ * - read access to the GitOps engines' objects (Flux, Argo CD) for whoever
+ *   may view a namespace, aggregated into the built-in `view` role as the
+ *   engines' own charts do, so that the cluster page shows GitOps state.
  *
  * Server-side apply (field manager kmp-demo), so re-running converges.
  *
@@ -60,11 +63,41 @@ function roleBinding(namespace, name, clusterRole, subjects) {
   };
 }
 
+/** Read access to GitOps objects, aggregated into `view`/`edit`/`admin`. */
+const GITOPS_VIEW_ROLE = {
+  apiVersion: `${rbac}/v1`,
+  kind: 'ClusterRole',
+  metadata: {
+    name: 'kmp-gitops-view',
+    labels: {
+      'app.kubernetes.io/managed-by': 'kmp',
+      [`${rbac}/aggregate-to-view`]: 'true',
+    },
+  },
+  rules: [
+    {
+      apiGroups: [
+        'source.toolkit.fluxcd.io',
+        'kustomize.toolkit.fluxcd.io',
+        'helm.toolkit.fluxcd.io',
+      ],
+      resources: ['*'],
+      verbs: ['get', 'list', 'watch'],
+    },
+    {
+      apiGroups: ['argoproj.io'],
+      resources: ['applications', 'applicationsets', 'appprojects'],
+      verbs: ['get', 'list', 'watch'],
+    },
+  ],
+};
+
 /** The objects one cluster of the given environment gets. */
 function onboardingObjects(environment) {
   const production = environment === 'production';
   const team = 'team-payments';
   return [
+    GITOPS_VIEW_ROLE,
     clusterRoleBinding('kmp-persona-platform-engineer', 'cluster-admin', [
       group('kmp:persona:platform-engineer'),
     ]),
@@ -75,7 +108,16 @@ function onboardingObjects(environment) {
     {
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: { name: team, labels: { [TEAM_LABEL]: team } },
+      metadata: {
+        name: team,
+        labels: { [TEAM_LABEL]: team },
+        // Ownership as the golden path records it; the policy baseline
+        // requires the same on the team's workloads.
+        annotations: {
+          'kmp.backstage.io/owner': `group:default/${team}`,
+          'kmp.backstage.io/cost-centre': 'cc-payments-1001',
+        },
+      },
     },
     roleBinding(team, 'kmp-team', production ? 'view' : 'edit', [
       group(`group:default/${team}`),
@@ -98,6 +140,8 @@ function objectPath(object) {
   switch (object.kind) {
     case 'Namespace':
       return `/api/v1/namespaces/${name}`;
+    case 'ClusterRole':
+      return `/apis/${rbac}/v1/clusterroles/${name}`;
     case 'ClusterRoleBinding':
       return `/apis/${rbac}/v1/clusterrolebindings/${name}`;
     case 'RoleBinding':

@@ -5,6 +5,7 @@
  * users of different personas. Screenshots of the main pages go to
  * packages/e2e/artifacts/ (git-ignored), with the backend log.
  */
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Browser } from 'playwright-core';
 import { launchBrowser, screenshot, signIn, SignedIn } from './browser';
@@ -14,6 +15,7 @@ import {
   fillDeployChange,
   findAuditEvent,
   openClusterPage,
+  publishChange,
   UI_TIMEOUT,
   waitWithReload,
 } from './steps';
@@ -96,6 +98,47 @@ describe('KMP portal in Chromium', () => {
     await screenshot(page, ARTIFACTS, 'cluster-prod-alice');
   });
 
+  it("publishes the same change to production through the environment group's GitOps repository", async () => {
+    const { page } = alice;
+    await openClusterPage(page, 'payments-prod-eu1');
+    // payments-prod's own policy overlay asks every workload for its PCI
+    // scope; the team and ownership come from the namespace.
+    await fillDeployChange(page, {
+      ...change,
+      annotations: 'payments.kmp.example.com/pci-scope=out',
+    });
+    const outcome = await publishChange(page, 'e2e: deploy e2e-web');
+    await screenshot(page, ARTIFACTS, 'clickops-publish-prod-alice');
+    log(`Publish outcome: ${outcome.text}`);
+    expect(outcome.done).toBe(true);
+    expect(outcome.auditId).toMatch(/^[0-9a-f-]{36}$/);
+    // The commit is in the real repository, authored by alice, carrying
+    // the audit id, with the Deployment under the cluster's folder.
+    const gitDir = path.join(portal.gitopsRoot!, 'payments-prod-gitops.git');
+    const git = (...args: string[]) =>
+      execFileSync('git', [`--git-dir=${gitDir}`, ...args], {
+        encoding: 'utf8',
+      });
+    const [sha, author, ...body] = git(
+      'log',
+      '-1',
+      '--format=%H%n%an%n%B',
+      'main',
+    ).split('\n');
+    expect(sha).toBe(outcome.commit);
+    expect(author).toMatch(/alice/i);
+    expect(body.join('\n')).toContain(`KMP-Audit-Id: ${outcome.auditId}`);
+    const files = git('ls-tree', '-r', '--name-only', 'main').split('\n');
+    expect(
+      files.some(f =>
+        /^clusters\/payments-prod-eu1\/namespaces\/team-payments\/.*e2e-web.*\.yaml$/.test(
+          f,
+        ),
+      ),
+    ).toBe(true);
+    await outcome.dialog.getByRole('button', { name: 'Close' }).click();
+  });
+
   it('applies a ClickOps change in a non-production cluster', async () => {
     const { page } = alice;
     await openClusterPage(page, 'payments-dev-eu1');
@@ -126,6 +169,48 @@ describe('KMP portal in Chromium', () => {
         .getByRole('dialog', { name: /^Audit event / })
         .waitFor({ state: 'hidden' });
       await screenshot(petra.page, ARTIFACTS, 'audit-petra');
+    } finally {
+      await petra.context.close();
+    }
+  });
+
+  it('grants break-glass with four eyes: alice asks on the production cluster page, petra approves', async () => {
+    const { page } = alice;
+    await openClusterPage(page, 'payments-prod-eu1');
+    await page.locator('#kmp-break-glass-namespace').fill('team-payments');
+    await page
+      .locator('#kmp-break-glass-reason')
+      .fill('INC-4711: e2e check of the break-glass path');
+    await page.getByRole('button', { name: 'Request break-glass' }).click();
+    const requested = page
+      .getByRole('status')
+      .filter({ hasText: /Request id / });
+    await requested.waitFor({ timeout: UI_TIMEOUT });
+    const id = /Request id (\S+?)\.?$/.exec(
+      (await requested.innerText()).trim(),
+    )?.[1];
+    expect(id).toBeDefined();
+    await screenshot(page, ARTIFACTS, 'break-glass-request-alice');
+
+    const petra = await signIn(browser, portal, 'petra', {
+      timeoutMs: UI_TIMEOUT,
+    });
+    try {
+      await petra.page.goto('/kmp/break-glass');
+      const approve = petra.page.getByRole('button', {
+        name: `Approve request ${id}`,
+      });
+      await approve.waitFor({ timeout: UI_TIMEOUT });
+      await approve.click();
+      const dialog = petra.page.getByRole('dialog');
+      await dialog
+        .getByRole('button', { name: 'Approve', exact: true })
+        .click();
+      await dialog
+        .getByRole('status')
+        .filter({ hasText: `Request ${id} is approved` })
+        .waitFor({ timeout: UI_TIMEOUT });
+      await screenshot(petra.page, ARTIFACTS, 'break-glass-approved-petra');
     } finally {
       await petra.context.close();
     }

@@ -39,11 +39,14 @@ export async function openClusterPage(page: Page, cluster: string) {
  */
 export async function fillDeployChange(
   page: Page,
-  change: { name: string; image: string },
+  change: { name: string; image: string; annotations?: string },
 ): Promise<Locator> {
   await page.getByRole('tab', { name: 'Deploy an image' }).click();
   await page.locator('#kmp-clickops-name').fill(change.name);
   await page.locator('#kmp-clickops-image').fill(change.image);
+  if (change.annotations) {
+    await page.locator('#kmp-clickops-annotations').fill(change.annotations);
+  }
   const apply = page.getByRole('button', { name: 'Apply to the cluster' });
   await apply.waitFor({ timeout: UI_TIMEOUT });
   return apply;
@@ -66,6 +69,42 @@ export async function applyChange(page: Page, apply: Locator) {
   const auditId = /Audit id: (\S+)/.exec(text)?.[1];
   const done = (await dialog.getByRole('status').count()) > 0;
   return { done, text, auditId, dialog };
+}
+
+/**
+ * Publishes the filled change to the cluster's GitOps repository: policy
+ * pre-flight first, then "Publish to Git" and its confirmation. Returns the
+ * commit and audit id the portal shows.
+ */
+export async function publishChange(page: Page, message: string) {
+  await page.getByRole('button', { name: 'Check policies' }).click();
+  const result = page.getByLabel('pre-flight result');
+  await result.waitFor({ timeout: UI_TIMEOUT });
+  const publish = page.getByRole('button', { name: 'Publish to Git' });
+  try {
+    await publish
+      .and(page.locator(':enabled'))
+      .waitFor({ timeout: UI_TIMEOUT / 2 });
+  } catch (error) {
+    // Say why: the pre-flight's verdict is on the page.
+    throw new Error(
+      `Publish to Git stayed disabled; pre-flight: ${await result.innerText()}`,
+    );
+  }
+  await publish.click();
+  const dialog = page.getByRole('dialog');
+  await dialog.locator('#kmp-publish-message').fill(message);
+  await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
+  const outcome = dialog.getByRole('status').or(dialog.getByRole('alert'));
+  await outcome.first().waitFor({ timeout: UI_TIMEOUT });
+  const text = await outcome.first().innerText();
+  return {
+    done: (await dialog.getByRole('status').count()) > 0,
+    text,
+    commit: /Commit: ([0-9a-f]{40})/.exec(text)?.[1],
+    auditId: /Audit id: (\S+)/.exec(text)?.[1],
+    dialog,
+  };
 }
 
 /**

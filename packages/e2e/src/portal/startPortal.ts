@@ -27,6 +27,11 @@ export interface PortalOptions {
    */
   demoFleet?: boolean;
   /**
+   * The demo GitOps repositories (a local Git server, one repository per
+   * environment group) as `scripts/start.sh` runs them; default true.
+   */
+  demoGitops?: boolean;
+  /**
    * Sign-in: the demo OpenID Connect provider (`@kmp/demo-idp`) as the demo
    * runs it, or guest only. Default: `oidc`.
    */
@@ -47,6 +52,11 @@ export interface Portal {
   baseUrl: string;
   signIn: 'oidc' | 'guest';
   backendLogFile: string;
+  /**
+   * Folder of the demo GitOps bare repositories (`<group>-gitops.git`),
+   * while the portal runs; undefined without them.
+   */
+  gitopsRoot?: string;
   /** Stops the backend, the identity provider and the fleet; idempotent. */
   stop(): Promise<void>;
 }
@@ -142,6 +152,42 @@ export async function startPortal(
         fleetConfig,
       ]);
       configFiles.push(fleetConfig);
+    }
+
+    let gitopsRoot: string | undefined;
+    if (options.demoGitops ?? true) {
+      log('starting the demo GitOps repositories');
+      gitopsRoot = path.join(tmp, 'gitops');
+      const gitopsConfig = path.join(tmp, 'app-config.demo-gitops.yaml');
+      const gitops = spawn(
+        process.execPath,
+        [
+          path.join(root, 'packages/backend/demo/demoGitops.js'),
+          gitopsRoot,
+          gitopsConfig,
+          '--port',
+          String(await freePort()),
+        ],
+        // Its own process group, which stop() ends.
+        { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+      );
+      cleanups.push(() => stopGroup(gitops));
+      let output = '';
+      gitops.stdout!.on('data', chunk => (output += chunk));
+      gitops.stderr!.on('data', chunk => (output += chunk));
+      await waitFor(
+        'the demo GitOps repositories',
+        async () => (output.includes('demo GitOps ready') ? true : undefined),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 200,
+          abort: () =>
+            gitops.exitCode !== null
+              ? `the demo GitOps server exited: ${output}`
+              : undefined,
+        },
+      );
+      configFiles.push(gitopsConfig);
     }
 
     const signIn = options.signIn ?? 'oidc';
@@ -251,7 +297,7 @@ export async function startPortal(
       { timeoutMs: 60_000, intervalMs: 1000, abort: exited },
     );
     log(`portal ready on ${baseUrl}`);
-    return { baseUrl, signIn, backendLogFile, stop };
+    return { baseUrl, signIn, backendLogFile, gitopsRoot, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -326,6 +326,16 @@ function byGroup(items: RegisteredCluster[]) {
   return groups;
 }
 
+/** The class of a body cell: the name stands out, statuses do not wrap. */
+function cellClass(
+  index: number,
+  column: Column,
+  classes: { nameClass: string; statusClass: string },
+): string | undefined {
+  if (index === 0) return classes.nameClass;
+  return column.status ? classes.statusClass : undefined;
+}
+
 function ClusterRow(props: {
   cluster: RegisteredCluster;
   extras: PageExtras;
@@ -336,16 +346,7 @@ function ClusterRow(props: {
   return (
     <TableRow hover>
       {columns.map((column, i) => (
-        <TableCell
-          key={column.title}
-          className={
-            i === 0
-              ? props.nameClass
-              : column.status
-              ? props.statusClass
-              : undefined
-          }
-        >
+        <TableCell key={column.title} className={cellClass(i, column, props)}>
           {column.render(cluster, extras)}
         </TableCell>
       ))}

@@ -345,6 +345,47 @@ describe('KmpPersonaPolicy', () => {
     ]);
   });
 
+  it('keeps edge operators to edge clusters at the broker, for kubeconfigs and for break-glass, as in the fleet', () => {
+    // An edge operator of a production group: its edge clusters (reached
+    // through an agent) are theirs, its data-centre clusters are not.
+    const sam = user('sam', 'payments-edge-ops');
+    const direct: KmpClusterAccessResource = {
+      name: 'prod',
+      environmentGroup: 'payments-prod',
+      environment: 'production',
+      connectivity: 'direct',
+    };
+    const store: KmpClusterAccessResource = {
+      name: 'store-7',
+      environmentGroup: 'payments-prod',
+      environment: 'production',
+      connectivity: 'edge-async',
+    };
+    const logs = { action: 'logs' as const, namespace: 'payments' };
+    const read = policy.decide(kmpClusterAccessReadPermission, sam);
+    expect(authorize(read, { ...direct, request: logs })).toBe(false);
+    expect(authorize(read, { ...store, request: logs })).toBe(true);
+    for (const permission of [
+      kmpKubeconfigIssuePermission,
+      kmpBreakGlassRequestPermission,
+    ]) {
+      const decision = policy.decide(permission, sam);
+      expect([authorize(decision, direct), authorize(decision, store)]).toEqual(
+        [false, true],
+      );
+    }
+    // Edge operators of every group are not allowed everywhere either.
+    const anywhere = policy.decide(
+      kmpKubeconfigIssuePermission,
+      user('y', 'edge-everywhere'),
+    );
+    expect(anywhere.result).toBe(AuthorizeResult.CONDITIONAL);
+    expect([authorize(anywhere, direct), authorize(anywhere, store)]).toEqual([
+      false,
+      true,
+    ]);
+  });
+
   it('lets production ops and platform engineers approve break-glass, and keeps the audit from developers', () => {
     expect(policy.decide(kmpBreakGlassApprovePermission, oscar).result).toBe(
       AuthorizeResult.ALLOW,

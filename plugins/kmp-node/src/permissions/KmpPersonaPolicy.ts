@@ -237,7 +237,7 @@ export class KmpPersonaPolicy {
     const criteria: KmpClusterCriteria[] = [];
     for (const grant of grants) {
       for (const place of this.placesOf(grant)) {
-        const where = this.whereOf(place);
+        const where = this.whereOf(place, grant.persona);
         const buckets = new Map<string, KmpAction[]>();
         for (const action of actions) {
           const d = decideAction({
@@ -397,10 +397,14 @@ export class KmpPersonaPolicy {
             action,
           }).allowed,
       );
-      if (!grant.environmentGroups && places.length === ENVIRONMENTS.length) {
+      if (
+        !grant.environmentGroups &&
+        places.length === ENVIRONMENTS.length &&
+        KMP_CLUSTER_SCOPE[grant.persona] !== 'edge-clusters'
+      ) {
         return { result: AuthorizeResult.ALLOW };
       }
-      criteria.push(...places.map(place => this.whereOf(place)));
+      criteria.push(...places.map(place => this.whereOf(place, grant.persona)));
     }
     if (criteria.length === 0) return { result: AuthorizeResult.DENY };
     return createKmpClusterConditionalDecision(permission, {
@@ -448,16 +452,30 @@ export class KmpPersonaPolicy {
     }));
   }
 
-  private whereOf(place: Place): KmpClusterCriteria {
-    return place.environmentGroups
-      ? {
-          allOf: [
+  /**
+   * The clusters of a place for a persona: its groups in its environment,
+   * and for a persona scoped to edge clusters (edge operators) only the
+   * edge clusters among them, as in `kmp.cluster.read`: what the fleet
+   * hides from them, the broker, kubeconfigs and break-glass refuse too.
+   */
+  private whereOf(place: Place, persona: Persona): KmpClusterCriteria {
+    const criteria: KmpClusterCriteria[] = [
+      ...(place.environmentGroups
+        ? [
             c.inEnvironmentGroups({
               environmentGroups: place.environmentGroups,
             }),
-            c.inEnvironments({ environments: [place.environment] }),
-          ],
-        }
-      : c.inEnvironments({ environments: [place.environment] });
+          ]
+        : []),
+      c.inEnvironments({ environments: [place.environment] }),
+      ...(KMP_CLUSTER_SCOPE[persona] === 'edge-clusters'
+        ? [c.edgeCluster(undefined)]
+        : []),
+    ];
+    return criteria.length === 1
+      ? criteria[0]
+      : {
+          allOf: criteria as [KmpClusterCriteria, ...KmpClusterCriteria[]],
+        };
   }
 }

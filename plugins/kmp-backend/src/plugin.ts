@@ -77,7 +77,10 @@ export const kmpPlugin = createBackendPlugin({
         // The persona policy first: the registry scopes the fleet by it.
         const { personas } = setupPersonas(ctx);
         const registry = await setupRegistry(ctx, { personas });
-        const policy = await setupPolicy(ctx, { registry });
+        const policy = await setupPolicy(ctx, {
+          registry,
+          readGuard: registry.readGuard,
+        });
         await setupAlerts(ctx, {
           clusters: registry.clusters,
           credentialsOf: name => registry.registry.credentialsOf(name),

@@ -1,10 +1,7 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { createConditionTransformer } from '@backstage/plugin-permission-node';
+import { InputError } from '@backstage/errors';
 import {
   environmentSchema,
-  kmpClusterReadPermission,
   kmpPolicyManagePermission,
   kmpPolicyReadPermission,
   policyDistributionModeSchema,
@@ -15,12 +12,9 @@ import {
 import { z } from 'zod';
 import { readGitopsConfig } from '@kmp/plugin-kmp-node';
 import { MAX_CLUSTER_FILTER, queryList } from '../schema/fragments';
+import { ClusterReadGuard } from '../registry/ClusterReadGuard';
 import { KmpDomainContext } from '../types';
 import { actorOf, RouteGuard } from '../service/RouteGuard';
-import {
-  clusterPermissionResourceRef,
-  ClusterQuery,
-} from '../registry/clusterPermissions';
 import { describeConfigIssue } from '../registry/config';
 import { PolicyBundleError } from './bundle/BundleSource';
 import { PolicyBundleSet } from './bundle/PolicyBundleSet';
@@ -80,7 +74,11 @@ const pageSchema = z.object({
  */
 export async function setupPolicy(
   ctx: KmpDomainContext,
-  deps: { registry: PolicyRegistry },
+  deps: {
+    registry: PolicyRegistry;
+    /** Which clusters a caller sees (the persona policy's kmp.cluster.read). */
+    readGuard: Pick<ClusterReadGuard, 'assertReadable' | 'listCriteria'>;
+  },
 ) {
   const { config, db, router, httpAuth, permissions, logger, auditor } = ctx;
   const policyConfig = readPolicyConfig(config);
@@ -122,21 +120,35 @@ export async function setupPolicy(
     timeoutSeconds: policyConfig.compliance.timeoutSeconds,
   });
 
-  const toClusterQuery = createConditionTransformer<ClusterQuery>(
-    ctx.permissionsRegistry.getPermissionRuleset(clusterPermissionResourceRef),
-  );
   const guard = RouteGuard.create({ httpAuth, permissions, auditor });
+
+  /**
+   * A registered cluster the caller may read: 404 when it is not
+   * registered, else 403 naming the persona rule when it is not theirs.
+   */
+  const readable = async (credentials: BackstageCredentials, name: string) => {
+    const cluster = await service.clusterOrThrow(name);
+    await deps.readGuard.assertReadable(credentials, cluster);
+    return cluster;
+  };
+
+  /** Names of the clusters the caller may read, or undefined for all. */
+  const visibleClusters = async (credentials: BackstageCredentials) => {
+    const criteria = await deps.readGuard.listCriteria(credentials);
+    if (!criteria) return undefined;
+    const { items } = await deps.registry.clusters.list({
+      criteria,
+      limit: 10_000,
+    });
+    return items.map(c => c.name);
+  };
 
   router.post('/policies/evaluate', async (req, res) => {
     const credentials = await guard.caller(req);
     await guard.authorize(credentials, kmpPolicyReadPermission);
     const body = parse(policyEvaluateRequestSchema, req.body, 'body');
     if ('cluster' in body.target) {
-      await guard.authorizeCluster(
-        credentials,
-        kmpClusterReadPermission,
-        body.target.cluster,
-      );
+      await readable(credentials, body.target.cluster);
     }
     res.json(await service.evaluate(body));
   });
@@ -147,11 +159,7 @@ export async function setupPolicy(
     const q = parse(bundleQuerySchema, req.query, 'query');
     let target: PolicyTarget;
     if (q.cluster) {
-      await guard.authorizeCluster(
-        credentials,
-        kmpClusterReadPermission,
-        q.cluster,
-      );
+      await readable(credentials, q.cluster);
       target = { cluster: q.cluster };
     } else {
       target = {
@@ -175,25 +183,6 @@ export async function setupPolicy(
     res.json(bundle);
   });
 
-  /** Names of the clusters the caller may read, or undefined for all. */
-  const visibleClusters = async (credentials: BackstageCredentials) => {
-    const [decision] = await permissions.authorizeConditional(
-      [{ permission: kmpClusterReadPermission }],
-      { credentials },
-    );
-    if (decision.result === AuthorizeResult.DENY) {
-      throw new NotAllowedError(
-        `not allowed to ${kmpClusterReadPermission.name}`,
-      );
-    }
-    if (decision.result !== AuthorizeResult.CONDITIONAL) return undefined;
-    const { items } = await deps.registry.clusters.list({
-      criteria: toClusterQuery(decision.conditions),
-      limit: 10_000,
-    });
-    return items.map(c => c.name);
-  };
-
   router.get('/policies/installations', async (req, res) => {
     const credentials = await guard.caller(req);
     await guard.authorize(credentials, kmpPolicyReadPermission);
@@ -211,11 +200,7 @@ export async function setupPolicy(
     const credentials = await guard.caller(req);
     await guard.authorize(credentials, kmpPolicyManagePermission);
     const body = parse(distributeSchema, req.body, 'body');
-    await guard.authorizeCluster(
-      credentials,
-      kmpClusterReadPermission,
-      body.cluster,
-    );
+    await readable(credentials, body.cluster);
     const mode = body.mode ?? policyConfig.distribution.mode;
     const installation = await guard.audited(
       req,
@@ -232,11 +217,7 @@ export async function setupPolicy(
     await guard.authorize(credentials, kmpPolicyReadPermission);
     const cluster = req.query.cluster;
     if (typeof cluster === 'string') {
-      await guard.authorizeCluster(
-        credentials,
-        kmpClusterReadPermission,
-        cluster,
-      );
+      await readable(credentials, cluster);
       res.json(await service.report(await service.clusterOrThrow(cluster)));
       return;
     }
@@ -247,22 +228,11 @@ export async function setupPolicy(
       { ...req.query, name: queryList(req.query.name) },
       'query',
     );
-    const [decision] = await permissions.authorizeConditional(
-      [{ permission: kmpClusterReadPermission }],
-      { credentials },
-    );
-    if (decision.result === AuthorizeResult.DENY) {
-      throw new NotAllowedError(
-        `not allowed to ${kmpClusterReadPermission.name}`,
-      );
-    }
+    // A caller without a persona sees no clusters: an empty page.
     const { items, totalCount } = await deps.registry.clusters.list({
       ...page,
       ...(name ? { filter: { name } } : {}),
-      criteria:
-        decision.result === AuthorizeResult.CONDITIONAL
-          ? toClusterQuery(decision.conditions)
-          : undefined,
+      criteria: await deps.readGuard.listCriteria(credentials),
     });
     const summaries = await Promise.all(
       items.map(async c => {
@@ -294,11 +264,7 @@ export async function setupPolicy(
       req.body,
       'body',
     );
-    await guard.authorizeCluster(
-      credentials,
-      kmpClusterReadPermission,
-      cluster,
-    );
+    await readable(credentials, cluster);
     res.json(
       await guard.audited(
         req,

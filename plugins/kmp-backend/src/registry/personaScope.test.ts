@@ -259,6 +259,9 @@ describe('the fleet API scoped by persona', () => {
       for (const path of [
         `/clusters/${cluster}`,
         `/clusters/${cluster}/history`,
+        // The policy domain refuses with the same rule.
+        `/policies/compliance?cluster=${cluster}`,
+        `/clusters/${cluster}/alerts`,
       ]) {
         const res = await request(server)
           .get(`/api/kmp${path}`)
@@ -271,6 +274,20 @@ describe('the fleet API scoped by persona', () => {
         ]);
         expect(res.body.error.name).toBe('NotAllowedError');
       }
+    }
+  });
+
+  it('scopes the compliance summaries as the fleet: an empty page without a persona', async () => {
+    for (const who of ['nobody', 'eddie', 'alice', 'petra']) {
+      const fleet = await list(who, 'limit=1000');
+      const compliance = await request(server)
+        .get('/api/kmp/policies/compliance?limit=1000')
+        .set('Authorization', as(who));
+      expect([who, compliance.status]).toEqual([who, 200]);
+      expect(
+        compliance.body.items.map((c: { cluster: string }) => c.cluster).sort(),
+      ).toEqual([...names(fleet)].sort());
+      expect(compliance.body.totalCount).toBe(fleet.body.totalCount);
     }
   });
 

@@ -281,5 +281,12 @@ export async function setupRegistry(
     res.json(cluster);
   });
 
-  return { environmentGroups, profiles, clusters, registry, policy };
+  return {
+    environmentGroups,
+    profiles,
+    clusters,
+    registry,
+    policy,
+    readGuard,
+  };
 }

@@ -4,6 +4,7 @@ import {
   EnvironmentGroup,
   Persona,
   PolicyComplianceReport,
+  PolicyInstallation,
   PolicyEvaluateRequest,
   PolicyEvaluateResponse,
   RegisteredCluster,
@@ -177,6 +178,17 @@ export interface KmpApi {
   // Cluster page: registry record, compliance, policy pre-flight.
   getCluster(name: string): Promise<RegisteredCluster>;
   getClusterCompliance(cluster: string): Promise<PolicyComplianceReport>;
+  /**
+   * Installs the cluster's governed policy bundle: server-side apply, or a
+   * commit to its GitOps repository (`gitops`); the backend's configured
+   * mode without `mode`. Platform engineers (kmp.policy.manage).
+   */
+  distributePolicies(
+    cluster: string,
+    mode?: 'apply' | 'gitops',
+  ): Promise<PolicyInstallation>;
+  /** Checks drift and scans the cluster's live objects now. */
+  scanCompliance(cluster: string): Promise<PolicyComplianceReport>;
   evaluatePolicies(
     request: PolicyEvaluateRequest,
   ): Promise<PolicyEvaluateResponse>;

@@ -91,3 +91,41 @@ describe('KmpClient.publishToGit', () => {
     });
   });
 });
+
+describe('KmpClient policy distribution and scans', () => {
+  const server = setupServer();
+  registerMswTestHooks(server);
+
+  const client = new KmpClient({
+    discoveryApi: { getBaseUrl: async () => baseUrl },
+    fetchApi: new MockFetchApi({ injectIdentityAuth: { token: 'user-token' } }),
+  });
+
+  it('asks for a distribution of one cluster, in the given mode or the backend default', async () => {
+    const bodies: unknown[] = [];
+    server.use(
+      http.post(`${baseUrl}/policies/distribute`, async ({ request }) => {
+        bodies.push(await request.json());
+        return HttpResponse.json({ cluster: 'prod-eu1', mode: 'gitops' });
+      }),
+      http.post(`${baseUrl}/policies/compliance/scan`, async ({ request }) => {
+        bodies.push(await request.json());
+        return HttpResponse.json({ cluster: 'prod-eu1', rules: [] });
+      }),
+    );
+    await expect(
+      client.distributePolicies('prod-eu1', 'gitops'),
+    ).resolves.toMatchObject({ mode: 'gitops' });
+    await client.distributePolicies('dev-eu1');
+    await expect(client.scanCompliance('prod-eu1')).resolves.toMatchObject({
+      cluster: 'prod-eu1',
+    });
+    // No mode: the backend's kmp.policy.distribution.mode (the strict
+    // schema refuses unknown or empty fields).
+    expect(bodies).toEqual([
+      { cluster: 'prod-eu1', mode: 'gitops' },
+      { cluster: 'dev-eu1' },
+      { cluster: 'prod-eu1' },
+    ]);
+  });
+});

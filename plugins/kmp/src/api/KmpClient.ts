@@ -4,6 +4,7 @@ import {
   ClusterProfile,
   EnvironmentGroup,
   PolicyComplianceReport,
+  PolicyInstallation,
   PolicyEvaluateRequest,
   PolicyEvaluateResponse,
   RegisteredCluster,
@@ -305,6 +306,21 @@ export class KmpClient implements KmpApi {
 
   async getClusterCompliance(cluster: string): Promise<PolicyComplianceReport> {
     return this.request(`/policies/compliance${queryString({ cluster })}`);
+  }
+
+  async distributePolicies(
+    cluster: string,
+    mode?: 'apply' | 'gitops',
+  ): Promise<PolicyInstallation> {
+    return this.request('/policies/distribute', {
+      init: jsonInit('POST', { cluster, ...(mode ? { mode } : {}) }),
+    });
+  }
+
+  async scanCompliance(cluster: string): Promise<PolicyComplianceReport> {
+    return this.request('/policies/compliance/scan', {
+      init: jsonInit('POST', { cluster }),
+    });
   }
 
   async evaluatePolicies(

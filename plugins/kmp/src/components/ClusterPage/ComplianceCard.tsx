@@ -16,9 +16,83 @@ import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
-import useAsync from 'react-use/esm/useAsync';
+import { makeStyles } from '@material-ui/core/styles';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { kmpApiRef } from '../../api';
+import { GuardedAction } from '../Operations';
 import { useKmpCluster } from './KmpClusterContext';
+
+const useStyles = makeStyles(theme => ({
+  actions: {
+    display: 'flex',
+    gap: theme.spacing(1),
+    marginTop: theme.spacing(2),
+  },
+}));
+
+/**
+ * Platform engineers' controls: install the governed bundle and scan now.
+ * In production the bundle goes through Git (PERSONAS.md: policy bundles
+ * "via Git"), elsewhere by server-side apply; the backend checks
+ * kmp.policy.manage either way.
+ */
+function PolicyActions(props: { onDone(): void }) {
+  const classes = useStyles();
+  const { cluster, permissions } = useKmpCluster();
+  const kmpApi = useApi(kmpApiRef);
+  const decision = permissions.decide('manage-platform');
+  const viaGit = decision.allowed && decision.via === 'gitops';
+  if (!decision.allowed) return null;
+  // The Git path is the allowed one here, not a disabled direct change.
+  const allowed = { allowed: true };
+  return (
+    <div className={classes.actions}>
+      <GuardedAction
+        decision={allowed}
+        label={viaGit ? 'Publish bundle to Git' : 'Install bundle'}
+        title={
+          viaGit
+            ? `Publish the governed policy bundle of ${cluster.name} to Git?`
+            : `Install the governed policy bundle on ${cluster.name}?`
+        }
+        description={
+          viaGit
+            ? "Commits the rendered bundle (ValidatingAdmissionPolicy, Gatekeeper and Kyverno) to the cluster's GitOps repository, authored by you; the cluster's GitOps engine applies it."
+            : 'Server-side applies the rendered ValidatingAdmissionPolicies and bindings to the cluster, labelled with the bundle version; policies that left the bundle are pruned.'
+        }
+        confirmLabel={viaGit ? 'Publish' : 'Install'}
+        onConfirm={async () => {
+          const installed = await kmpApi.distributePolicies(
+            cluster.name,
+            viaGit ? 'gitops' : undefined,
+          );
+          return {
+            detail: `Bundle ${installed.bundleVersion} installed (${
+              installed.mode
+            })${installed.location ? ` at ${installed.location}` : ''}.`,
+          };
+        }}
+        onDone={props.onDone}
+      />
+      <GuardedAction
+        decision={allowed}
+        label="Scan now"
+        title={`Scan ${cluster.name} now?`}
+        description="Checks the installed policies for drift and evaluates the cluster's live workloads against the governed bundle; the scheduler does this periodically."
+        confirmLabel="Scan"
+        onConfirm={async () => {
+          const report = await kmpApi.scanCompliance(cluster.name);
+          return {
+            detail: report.scan
+              ? `Scan ${report.scan.status}: ${report.scan.objectsScanned} objects.`
+              : 'Scanned.',
+          };
+        }}
+        onDone={props.onDone}
+      />
+    </div>
+  );
+}
 
 function Drift(props: { status?: string }) {
   switch (props.status) {
@@ -38,7 +112,7 @@ function Drift(props: { status?: string }) {
 export function ComplianceCard() {
   const { cluster } = useKmpCluster();
   const kmpApi = useApi(kmpApiRef);
-  const { value, loading, error } = useAsync(
+  const { value, loading, error, retry } = useAsyncRetry(
     () => kmpApi.getClusterCompliance(cluster.name),
     [kmpApi, cluster.name],
   );
@@ -115,5 +189,10 @@ export function ComplianceCard() {
   } else {
     content = <EmptyState missing="data" title="No compliance report" />;
   }
-  return <InfoCard title="Policy compliance">{content}</InfoCard>;
+  return (
+    <InfoCard title="Policy compliance">
+      {content}
+      <PolicyActions onDone={retry} />
+    </InfoCard>
+  );
 }

@@ -64,7 +64,7 @@ export function GitOpsNotice(props: {
 type Outcome =
   | { state: 'idle' }
   | { state: 'running' }
-  | { state: 'done'; auditId?: string; warnings?: string[] }
+  | { state: 'done'; auditId?: string; warnings?: string[]; detail?: string }
   | { state: 'failed'; message: string; auditId?: string };
 
 /**
@@ -86,7 +86,15 @@ export function GuardedAction(props: {
   /** Disables an otherwise allowed action, e.g. until a pre-flight passed. */
   disabledReason?: string;
   destructive?: boolean;
-  onConfirm(): Promise<{ auditId?: string; warnings?: string[] }>;
+  /**
+   * Does the action; `detail` says what came of it where there is no
+   * broker audit id (actions of KMP's own APIs, audited by KMP).
+   */
+  onConfirm(): Promise<{
+    auditId?: string;
+    warnings?: string[];
+    detail?: string;
+  }>;
   onDone?(): void;
 }) {
   const [open, setOpen] = useState(false);
@@ -158,9 +166,9 @@ export function GuardedAction(props: {
             <div role="status">
               <StatusOK>Done</StatusOK>
               <Typography variant="body2">
-                {outcome.auditId
-                  ? `Audit id: ${outcome.auditId}`
-                  : 'The broker returned no audit id.'}
+                {outcome.auditId && `Audit id: ${outcome.auditId}`}
+                {!outcome.auditId &&
+                  (outcome.detail ?? 'The broker returned no audit id.')}
               </Typography>
               {outcome.warnings?.map(w => (
                 <Typography key={w} variant="body2">

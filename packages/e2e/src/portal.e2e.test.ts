@@ -216,6 +216,61 @@ describe('KMP portal in Chromium', () => {
     }
   });
 
+  it('lets petra install the governed policy bundle, by apply outside production and through Git in production', async () => {
+    const petra = await signIn(browser, portal, 'petra', {
+      timeoutMs: UI_TIMEOUT,
+    });
+    try {
+      const { page } = petra;
+      const install = async (
+        cluster: string,
+        button: string,
+        confirm: string,
+        outcome: RegExp,
+      ) => {
+        await openClusterPage(page, cluster);
+        await page.getByRole('button', { name: button }).click();
+        const dialog = page.getByRole('dialog');
+        await dialog
+          .getByRole('button', { name: confirm, exact: true })
+          .click();
+        const done = dialog.getByRole('status').or(dialog.getByRole('alert'));
+        await done.first().waitFor({ timeout: UI_TIMEOUT });
+        const text = await done.first().innerText();
+        log(`${cluster}: ${text}`);
+        expect(text).toMatch(outcome);
+        await dialog.getByRole('button', { name: 'Close' }).click();
+      };
+      await install(
+        'payments-dev-eu1',
+        'Install bundle',
+        'Install',
+        /Bundle \S+ installed \(apply\)/,
+      );
+      await install(
+        'payments-prod-eu1',
+        'Publish bundle to Git',
+        'Publish',
+        /Bundle \S+ installed \(gitops\) at \S+payments-prod-gitops\.git#main:clusters\/payments-prod-eu1\/kmp-policies@[0-9a-f]{40}/,
+      );
+      // The fleet shows it: the dev cluster carries its installed bundle.
+      await page.goto('/kmp');
+      const row = page
+        .getByRole('row')
+        .filter({ hasText: 'payments-dev-eu1' })
+        .first();
+      await row.waitFor({ timeout: UI_TIMEOUT });
+      await waitWithReload(
+        page,
+        row.getByText(/compliant|violation|drifted|outdated bundle/),
+        STEP_TIMEOUT / 2,
+      );
+      await screenshot(page, ARTIFACTS, 'fleet-petra');
+    } finally {
+      await petra.context.close();
+    }
+  });
+
   it.each([
     ['oscar', /^Ops · /, 'Clusters needing attention'],
     ['petra', /^Platform Engineer · /, 'Compliance'],

@@ -421,6 +421,37 @@ const ClusterRows = memo(function PageRows(props: {
   );
 });
 
+/** A filter of the toolbar: one of `options`, or all (the empty value). */
+function SelectFilter(props: {
+  id: string;
+  className: string;
+  label: string;
+  value: string;
+  options: string[];
+  onChange(value: string): void;
+}) {
+  return (
+    <TextField
+      select
+      id={props.id}
+      className={props.className}
+      label={props.label}
+      value={props.value}
+      onChange={e => props.onChange(e.target.value)}
+      SelectProps={{ native: true }}
+      // The empty value shows "All", so the label stays above it.
+      InputLabelProps={{ shrink: true }}
+    >
+      <option value="">All</option>
+      {props.options.map(o => (
+        <option key={o} value={o}>
+          {o}
+        </option>
+      ))}
+    </TextField>
+  );
+}
+
 let tableIds = 0;
 
 /**
@@ -483,42 +514,22 @@ export function ClusterTable(props: { filter?: ClusterListQuery }) {
             ),
           }}
         />
-        <TextField
-          select
+        <SelectFilter
           id={`${titleId}-environment`}
           className={classes.select}
           label="Environment"
           value={state.environment}
-          onChange={e => update({ environment: e.target.value })}
-          SelectProps={{ native: true }}
-          // The empty value shows "All", so the label stays above it.
-          InputLabelProps={{ shrink: true }}
-        >
-          <option value="">All</option>
-          {ENVIRONMENTS.map(e => (
-            <option key={e} value={e}>
-              {e}
-            </option>
-          ))}
-        </TextField>
-        <TextField
-          select
+          options={ENVIRONMENTS}
+          onChange={environment => update({ environment })}
+        />
+        <SelectFilter
           id={`${titleId}-health`}
           className={classes.select}
           label="Health"
           value={state.state}
-          onChange={e => update({ state: e.target.value })}
-          SelectProps={{ native: true }}
-          // The empty value shows "All", so the label stays above it.
-          InputLabelProps={{ shrink: true }}
-        >
-          <option value="">All</option>
-          {STATES.map(s => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </TextField>
+          options={STATES}
+          onChange={value => update({ state: value })}
+        />
         <FormControlLabel
           control={
             <Switch

@@ -68,7 +68,11 @@ describe('KMP portal in Chromium', () => {
       .getByRole('navigation', { name: 'sidebar nav' })
       .getByRole('link', { name: 'Kubernetes Fleet' })
       .click();
-    await page.getByRole('heading', { name: 'Kubernetes fleet' }).waitFor();
+    // Exact: while the route changes, the app also announces the page as
+    // a heading "Kubernetes Fleet" (the sidebar item's title).
+    await page
+      .getByRole('heading', { name: 'Kubernetes fleet', exact: true })
+      .waitFor();
     // Registration and the first refresh run in the background.
     for (const cluster of ['payments-dev-eu1', 'payments-prod-eu1']) {
       const cell = page.getByRole('cell', { name: cluster, exact: true });

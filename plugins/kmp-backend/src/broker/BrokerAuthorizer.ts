@@ -6,7 +6,6 @@ import {
   AuthorizeResult,
   PolicyDecision,
 } from '@backstage/plugin-permission-common';
-import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import {
   actionDependsOnBody,
   checkAccessOfPersonas,
@@ -23,11 +22,14 @@ import {
 } from '@kmp/plugin-kmp-common';
 import {
   KmpClusterAccessResource,
-  kmpClusterAccessResourceRef,
-  kmpClusterAccessRules,
   KmpPersonaPolicy,
 } from '@kmp/plugin-kmp-node';
 import type { NamespaceDirectory } from '../personas/NamespaceDirectory';
+import {
+  accessConditionAuthorizer,
+  conditionsNeedNamespace,
+  denialReason,
+} from './accessConditions';
 import { CallerIdentity, PersonaResolver } from './identity';
 import { authorizationVerb, KubeRequestInfo } from './requestInfo';
 import { BrokerError } from './status';
@@ -94,14 +96,6 @@ type Details = { name?: string; group: string; kind?: string };
 
 const MAX_PATCH_BYTES = 1024 * 1024;
 
-/** Rules whose outcome depends on the namespace's labels. */
-const NAMESPACE_RULES = new RegExp(
-  `"(${[
-    kmpClusterAccessRules.namespaceOwnedByTeams.name,
-    kmpClusterAccessRules.tenantNamespace.name,
-  ].join('|')})"`,
-);
-
 /**
  * The broker's authorisation, by the persona RBAC mapper:
  *
@@ -139,13 +133,7 @@ export class BrokerAuthorizer {
     private readonly namespaces: Pick<NamespaceDirectory, 'lookup'> | undefined,
     permissionsRegistry: PermissionsRegistryService | undefined,
   ) {
-    // Conditions may use every rule registered for kmp-cluster (the
-    // registry's too), so the registered ruleset resolves them.
-    this.applyConditions = permissionsRegistry
-      ? createConditionAuthorizer(
-          permissionsRegistry.getPermissionRuleset(kmpClusterAccessResourceRef),
-        )
-      : createConditionAuthorizer(Object.values(kmpClusterAccessRules));
+    this.applyConditions = accessConditionAuthorizer(permissionsRegistry);
   }
 
   static create(options: {
@@ -241,15 +229,7 @@ export class BrokerAuthorizer {
     }
 
     if (decision.result === AuthorizeResult.DENY) {
-      // An outright denial: KMP's policy denies only callers without a
-      // persona; another policy's reasons are its own.
-      refuse(
-        identity.kind === 'user' &&
-          this.personas.personasOf(identity, cluster.environmentGroup)
-            .length === 0
-          ? KMP_RULES.noPersona(cluster.environmentGroup)
-          : `${permission.name} is not granted on cluster ${cluster.name}`,
-      );
+      refuse(denialReason(this.personas, identity, cluster, permission));
     }
 
     if (decision.result === AuthorizeResult.CONDITIONAL) {
@@ -257,7 +237,7 @@ export class BrokerAuthorizer {
         cluster,
         info,
         action,
-        NAMESPACE_RULES.test(JSON.stringify(decision.conditions)),
+        conditionsNeedNamespace(decision.conditions),
       );
       const resource = { ...cluster, request };
       if (!this.applyConditions(decision, resource)) {

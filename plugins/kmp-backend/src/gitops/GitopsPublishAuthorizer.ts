@@ -7,7 +7,6 @@ import {
   AuthorizeResult,
   PolicyDecision,
 } from '@backstage/plugin-permission-common';
-import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import {
   decideAction,
   KmpAccessRequest,
@@ -17,23 +16,16 @@ import {
   scopeRefusal,
   teamsOf,
 } from '@kmp/plugin-kmp-common';
+import { KmpClusterAccessResource } from '@kmp/plugin-kmp-node';
 import {
-  KmpClusterAccessResource,
-  kmpClusterAccessResourceRef,
-  kmpClusterAccessRules,
-} from '@kmp/plugin-kmp-node';
+  accessConditionAuthorizer,
+  conditionsNeedNamespace,
+  denialReason,
+} from '../broker/accessConditions';
 import { CallerIdentity, PersonaResolver } from '../broker/identity';
 import type { NamespaceDirectory } from '../personas/NamespaceDirectory';
 
 const namespaceOf = (r: KmpAccessRequest) => r.namespace ?? '(none)';
-
-/** Rules whose outcome depends on the namespace's labels. */
-const NAMESPACE_RULES = new RegExp(
-  `"(${[
-    kmpClusterAccessRules.namespaceOwnedByTeams.name,
-    kmpClusterAccessRules.tenantNamespace.name,
-  ].join('|')})"`,
-);
 
 /**
  * Who may publish objects of a namespace to a cluster's GitOps repository.
@@ -67,13 +59,7 @@ export class GitopsPublishAuthorizer {
     private readonly namespaces: Pick<NamespaceDirectory, 'lookup'>,
     permissionsRegistry: PermissionsRegistryService | undefined,
   ) {
-    // Conditions may use every rule registered for kmp-cluster (the
-    // registry's too), so the registered ruleset resolves them.
-    this.applyConditions = permissionsRegistry
-      ? createConditionAuthorizer(
-          permissionsRegistry.getPermissionRuleset(kmpClusterAccessResourceRef),
-        )
-      : createConditionAuthorizer(Object.values(kmpClusterAccessRules));
+    this.applyConditions = accessConditionAuthorizer(permissionsRegistry);
   }
 
   static create(options: {
@@ -108,11 +94,12 @@ export class GitopsPublishAuthorizer {
     );
     if (decision.result === AuthorizeResult.DENY) {
       throw new NotAllowedError(
-        identity.kind === 'user' &&
-        this.personas.personasOf(identity, cluster.environmentGroup).length ===
-          0
-          ? KMP_RULES.noPersona(cluster.environmentGroup)
-          : `${kmpClusterAccessWritePermission.name} is not granted on cluster ${cluster.name}`,
+        denialReason(
+          this.personas,
+          identity,
+          cluster,
+          kmpClusterAccessWritePermission,
+        ),
       );
     }
 
@@ -128,7 +115,7 @@ export class GitopsPublishAuthorizer {
     if (decision.result === AuthorizeResult.CONDITIONAL) {
       const resource = {
         ...cluster,
-        request: NAMESPACE_RULES.test(JSON.stringify(decision.conditions))
+        request: conditionsNeedNamespace(decision.conditions)
           ? await withFacts()
           : { action: 'write' as const, namespace },
       };

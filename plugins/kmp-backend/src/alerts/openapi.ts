@@ -6,6 +6,7 @@ import {
   json,
   listParam,
   MAX_CLUSTER_FILTER,
+  pagingParams,
 } from '../schema/fragments';
 
 const clusterFilter = listParam(
@@ -23,22 +24,6 @@ const severityFilter = listParam('severity', 'critical or high', {
   type: 'string',
   enum: ['critical', 'high'],
 });
-const paging = [
-  {
-    name: 'limit',
-    in: 'query',
-    required: false,
-    schema: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' },
-    description: 'Page size, 1 to 1000 (default 100)',
-  },
-  {
-    name: 'offset',
-    in: 'query',
-    required: false,
-    schema: { type: 'string', pattern: '^[0-9]{1,9}$' },
-    description: 'Items to skip (default 0)',
-  },
-] as const;
 
 const alertPage = json({
   type: 'object',
@@ -57,7 +42,12 @@ export const alertsPaths = {
       description:
         'Lists the structural alerts KMP raised (firing first, then critical first, then newest first), limited to the clusters the caller may read (kmp.cluster.read). evaluation tells whether alert rules are evaluated at all, so that an empty list can be told from an unconfigured source.',
       security: [{}, { JWT: [] }],
-      parameters: [clusterFilter, statusFilter, severityFilter, ...paging],
+      parameters: [
+        clusterFilter,
+        statusFilter,
+        severityFilter,
+        ...pagingParams,
+      ],
       responses: {
         '200': { description: 'One page of alerts.', content: alertPage },
         default: errorResponse,
@@ -125,7 +115,12 @@ export const alertsPaths = {
       description:
         'The alerts of one cluster, firing first. 404 for a cluster that is not registered, 403 for one the caller may not read.',
       security: [{}, { JWT: [] }],
-      parameters: [clusterNameParam, statusFilter, severityFilter, ...paging],
+      parameters: [
+        clusterNameParam,
+        statusFilter,
+        severityFilter,
+        ...pagingParams,
+      ],
       responses: {
         '200': {
           description: 'One page of the alerts of the cluster.',

@@ -5,6 +5,7 @@ import {
   json,
   listParam,
   MAX_CLUSTER_FILTER,
+  pagingParams,
 } from '../schema/fragments';
 
 const dnsLabel = {
@@ -81,10 +82,7 @@ export const policyPaths = {
       description:
         'Per cluster: the installed bundle version, mode (apply or gitops) and the last drift check.',
       security: [{}, { JWT: [] }],
-      parameters: [
-        query('limit', { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' }),
-        query('offset', { type: 'string', pattern: '^[0-9]{1,9}$' }),
-      ],
+      parameters: [...pagingParams],
       responses: {
         '200': {
           description: 'One page of installations.',
@@ -140,8 +138,7 @@ export const policyPaths = {
       parameters: [
         query('cluster', dnsLabel),
         listParam('name', 'Only these clusters', dnsLabel, MAX_CLUSTER_FILTER),
-        query('limit', { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' }),
-        query('offset', { type: 'string', pattern: '^[0-9]{1,9}$' }),
+        ...pagingParams,
       ],
       responses: {
         '200': {

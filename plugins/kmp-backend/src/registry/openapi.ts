@@ -1,6 +1,11 @@
 /** OpenAPI paths and schemas of the registry domain. */
 
-import { clusterNameParam, errorResponse, json } from '../schema/fragments';
+import {
+  clusterNameParam,
+  errorResponse,
+  json,
+  pagingParams,
+} from '../schema/fragments';
 
 const listParam = (name: string, description: string) =>
   ({
@@ -113,19 +118,7 @@ export const registryPaths = {
           required: false,
           schema: { type: 'string', enum: ['asc', 'desc'] },
         },
-        {
-          name: 'limit',
-          in: 'query',
-          required: false,
-          schema: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' },
-          description: 'Page size, 1 to 1000 (default 100)',
-        },
-        {
-          name: 'offset',
-          in: 'query',
-          required: false,
-          schema: { type: 'string', pattern: '^[0-9]{1,9}$' },
-        },
+        ...pagingParams,
       ],
       responses: {
         '200': {

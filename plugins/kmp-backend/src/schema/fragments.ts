@@ -35,6 +35,24 @@ export function queryList(value: unknown): unknown[] | undefined {
   return Array.isArray(value) ? value : [value];
 }
 
+/** The `limit` (1 to 1000, default 100) and `offset` of a paged list. */
+export const pagingParams = [
+  {
+    name: 'limit',
+    in: 'query',
+    required: false,
+    schema: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' },
+    description: 'Page size, 1 to 1000 (default 100)',
+  },
+  {
+    name: 'offset',
+    in: 'query',
+    required: false,
+    schema: { type: 'string', pattern: '^[0-9]{1,9}$' },
+    description: 'Items to skip (default 0)',
+  },
+] as const;
+
 /** At most this many clusters per list filter: one page of the fleet table. */
 export const MAX_CLUSTER_FILTER = 100;
 

@@ -8,6 +8,7 @@ import { InputError } from '@backstage/errors';
 import {
   GitopsConfig,
   GitopsPublisher,
+  GitopsRepository,
   gitopsRepositoryFor,
 } from '@kmp/plugin-kmp-node';
 import fs from 'node:fs';
@@ -338,7 +339,14 @@ export class PolicyDistributor {
       ],
     ];
     const location = repository
-      ? await this.commit(cluster, environmentGroup, bundle, actor, files)
+      ? await this.commit(
+          repository,
+          cluster,
+          environmentGroup,
+          bundle,
+          actor,
+          files,
+        )
       : await this.writeWorkingTree(cluster, files);
     return this.store.recordInstallation({
       cluster,
@@ -353,6 +361,7 @@ export class PolicyDistributor {
 
   /** Commits and pushes the files; returns `<repo>#<branch>:<folder>@<commit>`. */
   private async commit(
+    repository: GitopsRepository,
     cluster: string,
     environmentGroup: string,
     bundle: EffectivePolicyBundle,
@@ -366,7 +375,7 @@ export class PolicyDistributor {
         .replaceAll('{environmentGroup}', environmentGroup),
     );
     const publisher = GitopsPublisher.create({
-      repository: gitopsRepositoryFor(config, environmentGroup)!,
+      repository,
       committer: config.committer,
     });
     const result = await publisher.publishFromFreshClone({

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import {
   AdmissionregistrationV1Api,
   AppsV1Api,
@@ -434,6 +435,16 @@ describe('Testbed', () => {
 
     // 'hang': the process is stopped, connections hang until the timeout
     await beta.makeUnreachable();
+    // Every thread is stopped by the time it returns, not merely signalled.
+    const tasks = fs.readdirSync(`/proc/${beta.pid}/task`);
+    expect(
+      tasks.map(
+        tid =>
+          /^State:\s+(\S)/m.exec(
+            fs.readFileSync(`/proc/${beta.pid}/task/${tid}/status`, 'utf8'),
+          )?.[1],
+      ),
+    ).toEqual(tasks.map(() => 'T'));
     await expect(
       httpsRequest(`${server}/readyz`, { ca: beta.caPem, timeoutMs: 1500 }),
     ).rejects.toThrow(/timeout/);

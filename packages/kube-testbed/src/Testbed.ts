@@ -403,7 +403,7 @@ export class TestbedCluster {
       throw new Error(`cluster ${this.name} is ${this._state}`);
     }
     if (mode === 'hang') {
-      this.proc!.signal('SIGSTOP');
+      await this.proc!.freeze();
     } else {
       await this.proc!.stop();
     }

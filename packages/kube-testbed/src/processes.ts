@@ -9,6 +9,30 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 
 const live = new Set<ChildProcess>();
+
+/** The scheduler state letter of each thread of `pid` (Linux /proc). */
+function threadStates(pid: number): string[] {
+  const dir = `/proc/${pid}/task`;
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const states: string[] = [];
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`${dir}/${tid}/stat`, 'utf8');
+      // "tid (comm) S ...": comm may contain spaces and parentheses.
+      states.push(
+        stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3),
+      );
+    } catch {
+      // the thread exited meanwhile
+    }
+  }
+  return states;
+}
 let handlersInstalled = false;
 
 function killAllSync() {
@@ -232,6 +256,41 @@ export class ServerProcess {
     const pid = this.pid;
     if (pid) {
       process.kill(pid, sig);
+    }
+  }
+
+  /**
+   * Stops the process (SIGSTOP) and resolves once every one of its threads
+   * is stopped. kill(2) only queues the signal: one thread is chosen to
+   * begin the group stop when it next runs, and until then the others keep
+   * serving requests, which on a loaded machine can take long enough for a
+   * whole HTTP round trip to succeed after "stop" returned.
+   */
+  async freeze(timeoutMs = 5_000): Promise<void> {
+    const pid = this.pid;
+    if (!pid) {
+      throw new Error(`${this.label} is not running`);
+    }
+    process.kill(pid, 'SIGSTOP');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const states = threadStates(pid);
+      if (states.length > 0 && states.every(s => s === 'T' || s === 't')) {
+        return;
+      }
+      if (states.length === 0 && !this.running) {
+        throw new ProcessExitError(this.label, this.exitInfo, this.logFile);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${
+            this.label
+          }: threads still not stopped ${timeoutMs} ms after SIGSTOP (states ${states.join(
+            '',
+          )})`,
+        );
+      }
+      await new Promise(resolve => setTimeout(resolve, 2));
     }
   }
 

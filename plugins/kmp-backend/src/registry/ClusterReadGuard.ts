@@ -18,6 +18,7 @@ import {
   checkClusterVisibility,
   kmpClusterReadPermission,
   RegisteredCluster,
+  teamsOf,
 } from '@kmp/plugin-kmp-common';
 import { KmpPersonaPolicy } from '@kmp/plugin-kmp-node';
 import {
@@ -29,7 +30,8 @@ import {
 /**
  * Which clusters a caller sees (`kmp.cluster.read`): the persona policy
  * answers with conditions (the environment groups where the caller holds a
- * persona; edge operators only their edge clusters), which become the
+ * persona; developers only the clusters with a tenant namespace of their
+ * team, edge operators only their edge clusters), which become the
  * list query's where-clause, so that paging and total counts are those of
  * the visible fleet, and which are applied to a cluster read by name.
  *
@@ -136,6 +138,7 @@ export class ClusterReadGuard {
         ownershipEntityRefs,
         cluster.environmentGroup,
       ),
+      teams: teamsOf(ownershipEntityRefs),
       cluster,
     });
     return check.allowed ? undefined : check.reason;

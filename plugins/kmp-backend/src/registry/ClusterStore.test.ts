@@ -252,6 +252,100 @@ describe.each(databases.eachSupportedId())('ClusterStore on %s', databaseId => {
     expect(await visibleTo('nobody')).toEqual([]);
   });
 
+  it('records the tenant namespaces a probe saw and shows developers the clusters of their team', async () => {
+    const store = await createStore(databaseId);
+    for (const name of ['prod-1', 'prod-2', 'prod-3']) {
+      await store.register({ fields: fields(name), source: 'api', actor: 'x' });
+    }
+    const ok = {
+      ok: true as const,
+      nodeCount: 1,
+      nodesReady: 1,
+      controlPlaneHealthy: true,
+    };
+    const probe = (name: string, tenants?: Array<[string, string]>) =>
+      store.recordProbe(
+        name,
+        tenants
+          ? {
+              ...ok,
+              tenants: tenants.map(([namespace, team]) => ({
+                namespace,
+                team,
+              })),
+            }
+          : ok,
+        { unreachableAfter: 2 },
+      );
+    await probe('prod-1', [
+      ['checkout', 'team-payments'],
+      ['search', 'team-search'],
+    ]);
+    await probe('prod-2', [['search', 'team-search']]);
+
+    expect((await store.get('prod-1'))?.tenants).toEqual([
+      { namespace: 'checkout', team: 'team-payments' },
+      { namespace: 'search', team: 'team-search' },
+    ]);
+    expect((await store.get('prod-3'))?.tenants).toBeUndefined();
+
+    const policy = KmpPersonaPolicy.create({
+      mappings: [
+        {
+          group: 'group:default/team-payments',
+          persona: 'developer',
+          environmentGroups: ['payments-prod'],
+        },
+        {
+          group: 'group:default/team-search',
+          persona: 'developer',
+          environmentGroups: ['payments-prod'],
+        },
+      ],
+      environmentGroups: [],
+      gitopsIdentities: [],
+    });
+    const rules = Object.values(kmpClusterAccessRules);
+    const toQuery = createConditionTransformer<ClusterQuery>({
+      getRuleByName: name => rules.find(r => r.name === name)!,
+    } as PermissionRuleset<any, ClusterQuery>);
+    const visibleTo = async (team: string) => {
+      const decision = policy.decide(kmpClusterReadPermission, {
+        userEntityRef: 'user:default/u',
+        ownershipEntityRefs: [`group:default/${team}`],
+      });
+      if (decision.result !== AuthorizeResult.CONDITIONAL) {
+        throw new Error(`expected conditions, got ${decision.result}`);
+      }
+      const criteria = toQuery(decision.conditions);
+      const { items, totalCount } = await store.list({ criteria });
+      const summary = await store.summary(criteria);
+      expect(totalCount).toBe(items.length);
+      expect(summary.total).toBe(items.length);
+      return items.map(c => c.name);
+    };
+    expect(await visibleTo('team-payments')).toEqual(['prod-1']);
+    expect(await visibleTo('team-search')).toEqual(['prod-1', 'prod-2']);
+
+    // The next probe sees the namespace moved to another team and a new one;
+    // a probe that could not list namespaces keeps the last observation.
+    await probe('prod-1', [['search', 'team-search']]);
+    await probe('prod-3', [
+      ['checkout', 'team-payments'],
+      ['search', 'team-payments'],
+    ]);
+    await probe('prod-2');
+    expect(await visibleTo('team-payments')).toEqual(['prod-3']);
+    expect(await visibleTo('team-search')).toEqual(['prod-1', 'prod-2']);
+    expect((await store.list({})).items.map(c => c.tenants?.length)).toEqual([
+      1, 1, 2,
+    ]);
+    // An empty observation clears them.
+    await probe('prod-1', []);
+    expect((await store.get('prod-1'))?.tenants).toBeUndefined();
+    expect(await visibleTo('team-search')).toEqual(['prod-2']);
+  });
+
   it('moves lifecycle state with probes and feeds changes by revision', async () => {
     const store = await createStore(databaseId);
     await store.register({ fields: fields('a'), source: 'api', actor: 'x' });

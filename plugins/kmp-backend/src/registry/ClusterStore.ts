@@ -2,11 +2,16 @@ import { ConflictError, NotFoundError } from '@backstage/errors';
 import {
   Cluster,
   ClusterLifecycleState,
+  ClusterTenant,
   RegisteredCluster,
 } from '@kmp/plugin-kmp-common';
 import { PermissionCriteria } from '@backstage/plugin-permission-common';
 import { Knex } from 'knex';
-import { applyClusterCriteria, ClusterQuery } from './clusterPermissions';
+import {
+  applyClusterCriteria,
+  CLUSTER_TENANTS,
+  ClusterQuery,
+} from './clusterPermissions';
 
 const CLUSTERS = 'kmp_clusters';
 const HISTORY = 'kmp_cluster_history';
@@ -88,6 +93,8 @@ export type ProbeResult =
       nodeCount: number;
       nodesReady: number;
       controlPlaneHealthy: boolean;
+      /** Tenant namespaces; absent when they could not be listed. */
+      tenants?: ClusterTenant[];
     }
   | { ok: false; error: string };
 
@@ -213,7 +220,34 @@ export class ClusterStore {
 
   async get(name: string): Promise<RegisteredCluster | undefined> {
     const row = await this.db<Row>(CLUSTERS).where({ name }).first();
-    return row ? toCluster(row) : undefined;
+    return row ? (await this.withTenants([toCluster(row)]))[0] : undefined;
+  }
+
+  /** Adds the observed tenant namespaces to clusters (one query). */
+  private async withTenants(
+    clusters: RegisteredCluster[],
+  ): Promise<RegisteredCluster[]> {
+    if (clusters.length === 0) return clusters;
+    const rows: Array<{
+      cluster_name: string;
+      namespace: string;
+      team: string;
+    }> = await this.db(CLUSTER_TENANTS)
+      .whereIn(
+        'cluster_name',
+        clusters.map(c => c.name),
+      )
+      .orderBy(['cluster_name', 'namespace'])
+      .select('cluster_name', 'namespace', 'team');
+    const byCluster = new Map<string, ClusterTenant[]>();
+    for (const r of rows) {
+      const list = byCluster.get(r.cluster_name) ?? [];
+      list.push({ namespace: r.namespace, team: r.team });
+      byCluster.set(r.cluster_name, list);
+    }
+    return clusters.map(c =>
+      byCluster.has(c.name) ? { ...c, tenants: byCluster.get(c.name) } : c,
+    );
   }
 
   async getOrThrow(name: string): Promise<RegisteredCluster> {
@@ -417,7 +451,10 @@ export class ClusterStore {
       ])
       .limit(options.limit ?? 100)
       .offset(options.offset ?? 0);
-    return { items: rows.map(toCluster), totalCount: Number(count) };
+    return {
+      items: await this.withTenants(rows.map(toCluster)),
+      totalCount: Number(count),
+    };
   }
 
   /**
@@ -540,6 +577,9 @@ export class ClusterStore {
         update.updated_at = now;
       }
       await tx(CLUSTERS).where({ name }).update(update);
+      if (result.ok && result.tenants) {
+        await this.replaceTenants(tx, name, result.tenants, now);
+      }
       if (after !== before) {
         await this.record(tx, name, 'state-change', 'kmp:registry-refresh', {
           lifecycleState: [before, after],
@@ -548,6 +588,50 @@ export class ClusterStore {
       }
       return { before, after };
     });
+  }
+
+  /**
+   * Replaces the tenant namespaces recorded for a cluster by what a probe
+   * saw; unchanged ones keep their row.
+   */
+  private async replaceTenants(
+    tx: Knex.Transaction,
+    name: string,
+    tenants: ClusterTenant[],
+    now: Date,
+  ) {
+    const current: Array<{ namespace: string; team: string }> = await tx(
+      CLUSTER_TENANTS,
+    )
+      .where({ cluster_name: name })
+      .select('namespace', 'team');
+    const seen = new Map(tenants.map(t => [t.namespace, t.team]));
+    const stale = current
+      .filter(r => seen.get(r.namespace) !== r.team)
+      .map(r => r.namespace);
+    if (stale.length > 0) {
+      await tx(CLUSTER_TENANTS)
+        .where({ cluster_name: name })
+        .whereIn('namespace', stale)
+        .delete();
+    }
+    const kept = new Set(
+      current
+        .filter(r => seen.get(r.namespace) === r.team)
+        .map(r => r.namespace),
+    );
+    const added = tenants.filter(t => !kept.has(t.namespace));
+    // Chunked: SQLite limits the variables of one statement.
+    for (let i = 0; i < added.length; i += 200) {
+      await tx(CLUSTER_TENANTS).insert(
+        added.slice(i, i + 200).map(t => ({
+          cluster_name: name,
+          namespace: t.namespace,
+          team: t.team,
+          observed_at: now,
+        })),
+      );
+    }
   }
 
   /** All clusters of a source, decommissioned ones excluded. */

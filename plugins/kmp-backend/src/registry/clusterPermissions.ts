@@ -17,9 +17,14 @@ export type ClusterQuery = {
     | 'environment'
     | 'connectivity'
     | 'owner'
-    | 'name';
+    | 'name'
+    /** Clusters with a tenant namespace of one of the teams. */
+    | 'tenant_team';
   values: string[];
 };
+
+/** Tenant namespaces observed per cluster by the refresh loop. */
+export const CLUSTER_TENANTS = 'kmp_cluster_tenants';
 
 /** The filter that matches no cluster (`name IN ()`). */
 export const NO_CLUSTERS: ClusterQuery = { column: 'name', values: [] };
@@ -112,6 +117,11 @@ export function applyClusterCriteria(
     );
   } else if ('not' in criteria) {
     query.whereNot(q => applyClusterCriteria(q, criteria.not));
+  } else if (criteria.column === 'tenant_team') {
+    const teams = criteria.values;
+    query.whereIn('name', sub =>
+      sub.select('cluster_name').from(CLUSTER_TENANTS).whereIn('team', teams),
+    );
   } else {
     query.whereIn(criteria.column, criteria.values);
   }

@@ -445,6 +445,19 @@ export const registrySchemas = {
       updatedAt: { type: 'string', format: 'date-time' },
       decommissionedAt: { type: 'string', format: 'date-time' },
       revision: { type: 'integer' },
+      tenants: {
+        type: 'array',
+        description:
+          'Tenant namespaces (labelled kmp.backstage.io/team) last observed on the cluster; absent when never observed.',
+        items: {
+          type: 'object',
+          properties: {
+            namespace: { type: 'string' },
+            team: { type: 'string' },
+          },
+          required: ['namespace', 'team'],
+        },
+      },
     },
     required: [
       'name',

@@ -2,6 +2,7 @@ import {
   mockCredentials,
   mockServices,
   startTestBackend,
+  TestDatabases,
 } from '@backstage/backend-test-utils';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import kmpPolicyModule from '@kmp/plugin-permission-backend-module-kmp';
@@ -58,11 +59,27 @@ const FLEET: Record<string, [string, 'direct' | 'edge' | 'edge-async']> = {
   'store-0003': ['retail-edge', 'direct'],
   'mkt-dev-1': ['marketing-nonprod', 'direct'],
 };
+/**
+ * Tenant namespaces as the refresh loop would have recorded them (the probe
+ * itself is tested against real clusters in registry.testbed.test.ts).
+ */
+const TENANTS: Array<[string, string, string]> = [
+  ['pay-prod-1', 'checkout', 'team-payments'],
+  ['pay-prod-2', 'search', 'team-search'],
+  ['pay-dev-2', 'checkout-dev', 'team-payments'],
+  ['pay-dev-2', 'search-dev', 'team-search'],
+  // Not the payments developers' group.
+  ['mkt-dev-1', 'campaigns', 'team-payments'],
+];
 const ALL = Object.keys(FLEET).sort();
 const inGroups = (...groups: string[]) =>
   ALL.filter(name => groups.includes(FLEET[name][0]));
 const PAYMENTS = inGroups('payments-prod', 'payments-nonprod');
 const RETAIL = inGroups('retail-edge');
+/** alice's: the payments clusters with a team-payments namespace. */
+const ALICE = ['pay-dev-2', 'pay-prod-1'];
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
 describe('the fleet API scoped by persona', () => {
   let backend: Awaited<ReturnType<typeof startTestBackend>>;
@@ -76,9 +93,11 @@ describe('the fleet API scoped by persona', () => {
     res.body.items.map((c: { name: string }) => c.name);
 
   beforeAll(async () => {
+    const knex = await databases.init('SQLITE_3');
     backend = await startTestBackend({
       features: [
         kmpPlugin,
+        mockServices.database.factory({ knex }),
         permissionPlugin,
         kmpPolicyModule,
         httpAuthFactory,
@@ -162,6 +181,14 @@ describe('the fleet API scoped by persona', () => {
         throw new Error(`registering ${name}: ${registered.text}`);
       }
     }
+    await knex('kmp_cluster_tenants').insert(
+      TENANTS.map(([cluster_name, namespace, team]) => ({
+        cluster_name,
+        namespace,
+        team,
+        observed_at: new Date(),
+      })),
+    );
   });
 
   afterAll(async () => {
@@ -171,9 +198,8 @@ describe('the fleet API scoped by persona', () => {
   it.each([
     ['petra', 'platform engineer of every group', ALL],
     ['oscar', 'ops of the payments groups', PAYMENTS],
-    // Developers: the clusters of the groups they develop in (KMP does not
-    // record tenant namespaces per cluster; see KMP_CLUSTER_SCOPE).
-    ['alice', 'developer of the payments groups', PAYMENTS],
+    // Developers: the clusters of their groups with their team's namespace.
+    ['alice', 'developer of the payments groups', ALICE],
     ['eddie', 'edge operator of retail-edge', RETAIL],
     ['sam', 'edge operator of payments-prod', ['pay-store-1']],
     ['nobody', 'no persona anywhere', []],
@@ -248,6 +274,11 @@ describe('the fleet API scoped by persona', () => {
         'sam',
         'pay-prod-1',
         'edge operators see the edge clusters of their environment groups: cluster pay-prod-1 is not an edge cluster',
+      ],
+      [
+        'alice',
+        'pay-prod-2',
+        'developers see the clusters where their team has a tenant namespace: cluster pay-prod-2 has none of team-payments',
       ],
       [
         'nobody',

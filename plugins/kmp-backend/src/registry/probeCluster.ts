@@ -1,3 +1,4 @@
+import { ClusterTenant, KMP_TEAM_LABEL } from '@kmp/plugin-kmp-common';
 import { ProbeResult } from './ClusterStore';
 import { ClusterClient } from './ClusterClient';
 
@@ -37,9 +38,66 @@ export function distributionHint(
   return provider ? byProvider[provider] : undefined;
 }
 
+type NamespaceList = {
+  items: Array<{
+    metadata?: { name?: string; labels?: Record<string, string> };
+  }>;
+  metadata?: { continue?: string };
+};
+
+/** Lists every item of a paged Kubernetes list (at most 100 pages of 500). */
+async function listAll<T>(
+  client: ClusterClient,
+  path: string,
+  deadline: number,
+): Promise<T[]> {
+  const items: T[] = [];
+  const separator = path.includes('?') ? '&' : '?';
+  let next: string | undefined = '';
+  for (let page = 0; next !== undefined && page < 100; page++) {
+    const list: { items: T[]; metadata?: { continue?: string } } =
+      await client.getJson(
+        `${path}${separator}limit=500${
+          next ? `&continue=${encodeURIComponent(next)}` : ''
+        }`,
+        deadline,
+      );
+    items.push(...list.items);
+    next = list.metadata?.continue || undefined;
+  }
+  return items;
+}
+
+/**
+ * The tenant namespaces of a cluster (labelled with a team), or undefined
+ * when the registry's credential may not list namespaces: the health probe
+ * does not fail for it, and the last observation stays.
+ */
+async function tenantsOf(
+  client: ClusterClient,
+  deadline: number,
+): Promise<ClusterTenant[] | undefined> {
+  try {
+    const namespaces = await listAll<NamespaceList['items'][number]>(
+      client,
+      `/api/v1/namespaces?labelSelector=${encodeURIComponent(KMP_TEAM_LABEL)}`,
+      deadline,
+    );
+    return namespaces
+      .map(n => ({
+        namespace: n.metadata?.name ?? '',
+        team: n.metadata?.labels?.[KMP_TEAM_LABEL] ?? '',
+      }))
+      .filter(t => t.namespace && t.team && t.team.length <= 63)
+      .sort((a, b) => a.namespace.localeCompare(b.namespace));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * One refresh of one cluster: version, control-plane readiness, node count
- * and readiness, all within `timeoutMs`.
+ * and readiness, and its tenant namespaces, all within `timeoutMs`.
  */
 export async function probeCluster(
   client: ClusterClient,
@@ -47,26 +105,12 @@ export async function probeCluster(
 ): Promise<ProbeResult> {
   const deadline = Date.now() + timeoutMs;
   try {
-    const [version, readyz, nodes] = await Promise.all([
+    const [version, readyz, nodes, tenants] = await Promise.all([
       client.getJson<VersionInfo>('/version', deadline),
       client.get('/readyz', deadline),
-      (async () => {
-        const items: NodeList['items'] = [];
-        let next: string | undefined = '';
-        // Page through nodes; far-edge estates are small, data centres are not.
-        for (let page = 0; next !== undefined && page < 100; page++) {
-          const query = `?limit=500${
-            next ? `&continue=${encodeURIComponent(next)}` : ''
-          }`;
-          const list: NodeList = await client.getJson<NodeList>(
-            `/api/v1/nodes${query}`,
-            deadline,
-          );
-          items.push(...list.items);
-          next = list.metadata?.continue || undefined;
-        }
-        return items;
-      })(),
+      // Far-edge estates are small, data centres are not: paged.
+      listAll<NodeList['items'][number]>(client, '/api/v1/nodes', deadline),
+      tenantsOf(client, deadline),
     ]);
     const nodesReady = nodes.filter(n =>
       n.status?.conditions?.some(
@@ -83,6 +127,7 @@ export async function probeCluster(
       nodeCount: nodes.length,
       nodesReady,
       controlPlaneHealthy: readyz.status === 200,
+      ...(tenants ? { tenants } : {}),
     };
   } catch (error) {
     return { ok: false, error: (error as Error).message };

@@ -3,6 +3,7 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { useTestbed } from '@kmp/kube-testbed';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import request from 'supertest';
@@ -140,6 +141,45 @@ describe('cluster registry against real control planes', () => {
       );
       expect(active.status.lastSeenAt).toBeDefined();
     }
+
+    // Tenant namespaces (labelled with a team) are recorded per cluster;
+    // a label change shows on the next refresh.
+    const core = testbed()
+      .cluster('tb-prod')
+      .kubeConfig()
+      .makeApiClient(CoreV1Api);
+    await core.createNamespace({
+      body: {
+        metadata: {
+          name: 'checkout',
+          labels: { 'kmp.backstage.io/team': 'team-payments' },
+        },
+      },
+    });
+    const tenantsOf = async (name: string) => (await get(name)).tenants;
+    expect(
+      await waitFor('tb-prod tenants', async () => {
+        const tenants = await tenantsOf('tb-prod');
+        return tenants?.length ? tenants : undefined;
+      }),
+    ).toEqual([{ namespace: 'checkout', team: 'team-payments' }]);
+    expect(await tenantsOf('tb-dev')).toBeUndefined();
+    await core.patchNamespace({
+      name: 'checkout',
+      body: [
+        {
+          op: 'replace',
+          path: '/metadata/labels/kmp.backstage.io~1team',
+          value: 'team-shop',
+        },
+      ],
+    });
+    expect(
+      await waitFor('tb-prod tenant relabelled', async () => {
+        const tenants = await tenantsOf('tb-prod');
+        return tenants?.[0]?.team === 'team-shop' ? tenants : undefined;
+      }),
+    ).toEqual([{ namespace: 'checkout', team: 'team-shop' }]);
 
     // Stop one cluster: it becomes unreachable, the other stays active.
     await dev.makeUnreachable('down');

@@ -101,6 +101,20 @@ export const clusterStatusSchema = z.object({
 export type ClusterStatus = z.infer<typeof clusterStatusSchema>;
 
 /**
+ * A tenant namespace the registry's refresh loop observed on a cluster: a
+ * namespace labelled `kmp.backstage.io/team`, with that team.
+ *
+ * @public
+ */
+export const clusterTenantSchema = z.object({
+  namespace: dnsLabelSchema,
+  team: z.string().min(1).max(63),
+});
+
+/** @public */
+export type ClusterTenant = z.infer<typeof clusterTenantSchema>;
+
+/**
  * A cluster with its registry bookkeeping, as the API returns it.
  *
  * @public
@@ -113,6 +127,12 @@ export const registeredClusterSchema = clusterSchema.extend({
   decommissionedAt: z.iso.datetime({ offset: true }).optional(),
   /** Registry-wide revision of the last change to this cluster. */
   revision: z.number().int().nonnegative(),
+  /**
+   * Tenant namespaces last observed on the cluster, by namespace name;
+   * absent when the cluster was never observed (edge clusters, clusters not
+   * reached yet).
+   */
+  tenants: z.array(clusterTenantSchema).optional(),
 });
 
 /** @public */

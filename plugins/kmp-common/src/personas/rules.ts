@@ -30,6 +30,12 @@ export const KMP_RULES = {
     `no KMP persona in environment group ${environmentGroup}`,
   edgeClustersOnly: (cluster: string) =>
     `edge operators see the edge clusters of their environment groups: cluster ${cluster} is not an edge cluster`,
+  noTeamTenant: (cluster: string, teams: readonly string[]) =>
+    teams.length === 0
+      ? `developers see the clusters where their team has a tenant namespace: you belong to no team`
+      : `developers see the clusters where their team has a tenant namespace: cluster ${cluster} has none of ${teams.join(
+          ', ',
+        )}`,
   namespaceOfTeam: (namespace: string, team: string) =>
     `namespace ${namespace} belongs to team ${team}`,
   namespaceWithoutTeam: (namespace: string) =>

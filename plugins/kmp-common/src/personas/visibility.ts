@@ -10,23 +10,23 @@ import { KMP_RULES } from './rules';
  * (PERSONAS.md, "Scope — which clusters"):
  *
  * - `environment-groups`: every cluster of those groups (ops, platform
- *   engineers, and developers — see below);
+ *   engineers);
+ * - `team-tenants`: the clusters of those groups where the caller's team
+ *   has a tenant namespace (developers). The registry's refresh loop
+ *   records the namespaces labelled `kmp.backstage.io/team` per cluster; a
+ *   cluster it has not observed has no known tenants;
  * - `edge-clusters`: only their edge clusters (edge operators).
- *
- * Developers see "clusters where their team has a tenant namespace". KMP
- * does not record tenant namespaces per cluster (they live on the clusters,
- * as `kmp.backstage.io/team` labels, read live), and a live read across the
- * fleet per request does not scale, so developers see every cluster of the
- * environment groups they are a developer in; on those clusters the broker
- * keeps them in their team's namespaces.
  *
  * @public
  */
-export type KmpClusterScope = 'environment-groups' | 'edge-clusters';
+export type KmpClusterScope =
+  | 'environment-groups'
+  | 'team-tenants'
+  | 'edge-clusters';
 
 /** @public */
 export const KMP_CLUSTER_SCOPE: Record<Persona, KmpClusterScope> = {
-  developer: 'environment-groups',
+  developer: 'team-tenants',
   ops: 'environment-groups',
   'platform-engineer': 'environment-groups',
   'edge-operator': 'edge-clusters',
@@ -60,6 +60,18 @@ export function isEdgeCluster(cluster: {
 }
 
 /**
+ * Does one of the cluster's tenant namespaces belong to one of the teams?
+ *
+ * @public
+ */
+export function hasTenantOfTeams(
+  cluster: { tenants?: ReadonlyArray<{ team: string }> },
+  teams: readonly string[],
+): boolean {
+  return !!cluster.tenants?.some(t => teams.includes(t.team));
+}
+
+/**
  * May a caller with these personas in a cluster's environment group see the
  * cluster (its registry entry, the fleet list)? With the rule that refuses
  * it; the persona policy's `kmp.cluster.read` conditions decide the same.
@@ -69,11 +81,14 @@ export function isEdgeCluster(cluster: {
 export function checkClusterVisibility(input: {
   /** The caller's personas in the cluster's environment group. */
   personas: readonly Persona[];
+  /** The caller's teams (`teamsOf` their ownership refs). */
+  teams: readonly string[];
   cluster: {
     name: string;
     environmentGroup: string;
     environment: Environment;
     connectivity?: Connectivity;
+    tenants?: ReadonlyArray<{ team: string }>;
   };
 }): KmpAccessCheck {
   const { cluster } = input;
@@ -86,11 +101,25 @@ export function checkClusterVisibility(input: {
       reason: KMP_RULES.noPersona(cluster.environmentGroup),
     };
   }
-  const sees = personas.some(
-    p =>
-      KMP_CLUSTER_SCOPE[p] === 'environment-groups' || isEdgeCluster(cluster),
-  );
-  return sees
-    ? { allowed: true }
-    : { allowed: false, reason: KMP_RULES.edgeClustersOnly(cluster.name) };
+  const sees = (scope: KmpClusterScope) => {
+    switch (scope) {
+      case 'environment-groups':
+        return true;
+      case 'team-tenants':
+        return hasTenantOfTeams(cluster, input.teams);
+      default:
+        return isEdgeCluster(cluster);
+    }
+  };
+  if (personas.some(p => sees(KMP_CLUSTER_SCOPE[p]))) {
+    return { allowed: true };
+  }
+  // The rule of the most privileged persona held.
+  return {
+    allowed: false,
+    reason:
+      KMP_CLUSTER_SCOPE[personas[0]] === 'team-tenants'
+        ? KMP_RULES.noTeamTenant(cluster.name, input.teams)
+        : KMP_RULES.edgeClustersOnly(cluster.name),
+  };
 }

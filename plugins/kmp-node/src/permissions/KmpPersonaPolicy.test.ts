@@ -239,12 +239,21 @@ describe('KmpPersonaPolicy', () => {
         environmentGroup: string;
         environment: Environment;
         connectivity: Connectivity;
+        tenants?: Array<{ namespace: string; team: string }>;
       }> = [
-        ...clusters.map(c => ({
+        ...clusters.map((c, i) => ({
           name: c.name,
           environmentGroup: c.group,
           environment: c.env,
           connectivity: 'direct' as const,
+          // The first has the payments team's namespace, the second another
+          // team's, the rest none observed.
+          ...(i === 0
+            ? { tenants: [{ namespace: 'payments', team: 'team-payments' }] }
+            : {}),
+          ...(i === 1
+            ? { tenants: [{ namespace: 'search', team: 'team-search' }] }
+            : {}),
         })),
         {
           name: 'store-async',
@@ -275,6 +284,7 @@ describe('KmpPersonaPolicy', () => {
               who.ownershipEntityRefs,
               cluster.environmentGroup,
             ),
+            teams: teamsOf(who.ownershipEntityRefs),
             cluster,
           }).allowed,
       );
@@ -296,6 +306,39 @@ describe('KmpPersonaPolicy', () => {
       resourceType: 'kmp-cluster',
       params: { environmentGroups: ['payments-nonprod', 'payments-prod'] },
     });
+    expect(conditionsOf(alice)).toEqual({
+      allOf: [
+        {
+          rule: 'KMP_IN_ENVIRONMENT_GROUPS',
+          resourceType: 'kmp-cluster',
+          params: { environmentGroups: ['payments-nonprod', 'payments-prod'] },
+        },
+        {
+          rule: 'KMP_HAS_TENANT_OF_TEAMS',
+          resourceType: 'kmp-cluster',
+          params: { teams: ['team-payments'] },
+        },
+      ],
+    });
+    const aliceRead = policy.decide(kmpClusterReadPermission, alice);
+    const payments = {
+      name: 'p',
+      environmentGroup: 'payments-prod',
+      environment: 'production' as const,
+    };
+    expect(
+      authorize(aliceRead, {
+        ...payments,
+        tenants: [{ namespace: 'checkout', team: 'team-payments' }],
+      }),
+    ).toBe(true);
+    expect(
+      authorize(aliceRead, {
+        ...payments,
+        tenants: [{ namespace: 'search', team: 'team-search' }],
+      }),
+    ).toBe(false);
+    expect(authorize(aliceRead, payments)).toBe(false);
     expect(conditionsOf(eddie)).toEqual({
       allOf: [
         {

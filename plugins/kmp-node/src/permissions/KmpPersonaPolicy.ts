@@ -14,6 +14,7 @@ import {
   KmpScope,
   KMP_CLUSTER_RESOURCE_TYPE,
   KMP_CLUSTER_SCOPE,
+  KmpClusterScope,
   KUBE_ACTIONS,
   Persona,
   PersonaGrant,
@@ -184,7 +185,7 @@ export class KmpPersonaPolicy {
     const grants = this.grantsOf(refs);
     switch (permission.name) {
       case 'kmp.cluster.read':
-        return this.clusterReadDecision(permission, grants);
+        return this.clusterReadDecision(permission, grants, teamsOf(refs));
       case 'kmp.environment-group.read':
       case 'kmp.policy.read':
         // Environment groups, profiles and the policy bundle are for
@@ -284,44 +285,57 @@ export class KmpPersonaPolicy {
   /**
    * The conditions of `kmp.cluster.read` for a set of grants (PERSONAS.md,
    * "which clusters", as `KMP_CLUSTER_SCOPE` says): the clusters of the
-   * environment groups where the caller holds a persona, edge operators only
-   * their edge clusters; `undefined` when the caller sees every cluster (a
-   * grant in every environment group of a persona that sees all of them).
-   * The registry applies them to its list query as a database filter.
+   * environment groups where the caller holds a persona; for developers only
+   * those where one of their teams has a tenant namespace, for edge
+   * operators only the edge clusters; `undefined` when the caller sees every
+   * cluster (a grant in every environment group of a persona that sees all
+   * of them). The registry applies them to its list query as a database
+   * filter.
    */
   clusterReadCriteria(
     grants: readonly PersonaGrant[],
+    teams: readonly string[],
   ): KmpClusterCriteria[] | undefined {
-    const groups = new Set<string>();
-    const edgeGroups = new Set<string>();
-    let everyEdgeCluster = false;
+    const byScope: Record<KmpClusterScope, Set<string>> = {
+      'environment-groups': new Set(),
+      'team-tenants': new Set(),
+      'edge-clusters': new Set(),
+    };
+    const everywhere = new Set<KmpClusterScope>();
     for (const grant of grants) {
-      const edgeOnly = KMP_CLUSTER_SCOPE[grant.persona] === 'edge-clusters';
+      const scope = KMP_CLUSTER_SCOPE[grant.persona];
       if (!grant.environmentGroups) {
-        if (!edgeOnly) return undefined;
-        everyEdgeCluster = true;
+        if (scope === 'environment-groups') return undefined;
+        everywhere.add(scope);
         continue;
       }
       for (const group of grant.environmentGroups) {
-        (edgeOnly ? edgeGroups : groups).add(group);
+        byScope[scope].add(group);
       }
     }
+    const whole = byScope['environment-groups'];
     const criteria: KmpClusterCriteria[] = [];
-    if (groups.size > 0) {
+    if (whole.size > 0) {
       criteria.push(
-        c.inEnvironmentGroups({ environmentGroups: [...groups].sort() }),
+        c.inEnvironmentGroups({ environmentGroups: [...whole].sort() }),
       );
     }
-    const edgeOnlyGroups = [...edgeGroups].filter(g => !groups.has(g)).sort();
-    if (everyEdgeCluster) {
-      criteria.push(c.edgeCluster(undefined));
-    } else if (edgeOnlyGroups.length > 0) {
-      criteria.push({
-        allOf: [
-          c.inEnvironmentGroups({ environmentGroups: edgeOnlyGroups }),
-          c.edgeCluster(undefined),
-        ],
-      });
+    const narrowed: Array<[KmpClusterScope, KmpClusterCriteria]> = [
+      ['team-tenants', c.hasTenantOfTeams({ teams: [...teams].sort() })],
+      ['edge-clusters', c.edgeCluster(undefined)],
+    ];
+    for (const [scope, condition] of narrowed) {
+      const groups = [...byScope[scope]].filter(g => !whole.has(g)).sort();
+      if (everywhere.has(scope)) {
+        criteria.push(condition);
+      } else if (groups.length > 0) {
+        criteria.push({
+          allOf: [
+            c.inEnvironmentGroups({ environmentGroups: groups }),
+            condition,
+          ],
+        });
+      }
     }
     return criteria;
   }
@@ -329,8 +343,9 @@ export class KmpPersonaPolicy {
   private clusterReadDecision(
     permission: Permission,
     grants: PersonaGrant[],
+    teams: readonly string[],
   ): PolicyDecision {
-    const criteria = this.clusterReadCriteria(grants);
+    const criteria = this.clusterReadCriteria(grants, teams);
     if (!criteria) return { result: AuthorizeResult.ALLOW };
     if (criteria.length === 0) return { result: AuthorizeResult.DENY };
     if (!isResourcePermission(permission, KMP_CLUSTER_RESOURCE_TYPE)) {

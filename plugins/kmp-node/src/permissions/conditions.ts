@@ -19,6 +19,7 @@ export const kmpClusterConditions = {
   inEnvironmentGroups: createConditionFactory(rules.inEnvironmentGroups),
   inEnvironments: createConditionFactory(rules.inEnvironments),
   edgeCluster: createConditionFactory(rules.edgeCluster),
+  hasTenantOfTeams: createConditionFactory(rules.hasTenantOfTeams),
   actionIn: createConditionFactory(rules.actionIn),
   namespaceOwnedByTeams: createConditionFactory(rules.namespaceOwnedByTeams),
   tenantNamespace: createConditionFactory(rules.tenantNamespace),

@@ -23,6 +23,8 @@ export interface KmpClusterAccessResource {
   environment: Environment;
   /** How KMP reaches it; tells edge clusters of groups marked production. */
   connectivity?: Connectivity;
+  /** Tenant namespaces the registry observed on the cluster, with their team. */
+  tenants?: ReadonlyArray<{ namespace: string; team: string }>;
   request?: KmpAccessRequest;
 }
 
@@ -38,7 +40,9 @@ export type KmpClusterQuery = {
     | 'environment'
     | 'connectivity'
     | 'owner'
-    | 'name';
+    | 'name'
+    /** Clusters with a tenant namespace of one of the teams. */
+    | 'tenant_team';
   values: string[];
 };
 

@@ -2,6 +2,7 @@ import { PermissionCriteria } from '@backstage/plugin-permission-common';
 import { createPermissionRule } from '@backstage/plugin-permission-node';
 import {
   EDGE_CONNECTIVITIES,
+  hasTenantOfTeams as hasTenantOfTeamsCheck,
   isEdgeCluster,
   kmpActionSchema,
 } from '@kmp/plugin-kmp-common';
@@ -62,6 +63,18 @@ const edgeCluster = createPermissionRule({
       { column: 'connectivity', values: [...EDGE_CONNECTIVITIES] },
     ],
   }),
+});
+
+const hasTenantOfTeams = createPermissionRule({
+  name: 'KMP_HAS_TENANT_OF_TEAMS',
+  description:
+    'Allow clusters where one of the given teams has a tenant namespace (as the registry last observed)',
+  resourceRef: kmpClusterAccessResourceRef,
+  paramsSchema: z.object({
+    teams: z.array(z.string()).describe('Team (group) names'),
+  }),
+  apply: (resource, { teams }) => hasTenantOfTeamsCheck(resource, teams),
+  toQuery: ({ teams }) => ({ column: 'tenant_team', values: teams }),
 });
 
 const actionIn = createPermissionRule({
@@ -143,6 +156,7 @@ export const kmpClusterAccessRules = {
   inEnvironmentGroups,
   inEnvironments,
   edgeCluster,
+  hasTenantOfTeams,
   actionIn,
   namespaceOwnedByTeams,
   tenantNamespace,

@@ -1,6 +1,8 @@
 /**
  * OpenAPI paths and schemas of break-glass: requests, four-eyes decisions,
- * revocation.
+ * revocation. Every step answers with the id of the KMP audit event that
+ * recorded it (`auditId`, and the `kmp-audit-id` header); a refusal (403)
+ * names the audit event of the refusal in the header.
  */
 
 import { errorResponse, json } from '../schema/fragments';
@@ -14,8 +16,31 @@ const requestIdParam = {
 } as const;
 
 const oneRequest = {
-  description: 'The break-glass request afterwards.',
+  description: 'The break-glass request.',
   content: json({ $ref: '#/components/schemas/BreakGlassRequest' }),
+} as const;
+
+const auditIdHeader = {
+  'kmp-audit-id': {
+    description: 'Id of the KMP audit event that recorded the step',
+    schema: { type: 'string', format: 'uuid' },
+  },
+} as const;
+
+/** A step that was taken: the request afterwards and its audit id. */
+const stepDone = (description: string) =>
+  ({
+    description,
+    headers: auditIdHeader,
+    content: json({ $ref: '#/components/schemas/BreakGlassStepResult' }),
+  } as const);
+
+/** A step refused by a rule, recorded in the audit trail. */
+const stepRefused = {
+  description:
+    'Refused, naming the rule (permission policy, four eyes, non-production cluster); the kmp-audit-id header names the audit event of the refusal.',
+  headers: auditIdHeader,
+  content: json({ $ref: '#/components/schemas/Error' }),
 } as const;
 
 const decisionBody = {
@@ -62,10 +87,8 @@ export const breakGlassPaths = {
         }),
       },
       responses: {
-        '201': {
-          description: 'The pending request.',
-          content: json({ $ref: '#/components/schemas/BreakGlassRequest' }),
-        },
+        '201': stepDone('The pending request.'),
+        '403': stepRefused,
         default: errorResponse,
       },
     },
@@ -133,7 +156,11 @@ export const breakGlassPaths = {
       security: [{}, { JWT: [] }],
       parameters: [requestIdParam],
       requestBody: decisionBody,
-      responses: { '200': oneRequest, default: errorResponse },
+      responses: {
+        '200': stepDone('The request afterwards.'),
+        '403': stepRefused,
+        default: errorResponse,
+      },
     },
   },
   '/break-glass/requests/{id}/deny': {
@@ -144,7 +171,11 @@ export const breakGlassPaths = {
       security: [{}, { JWT: [] }],
       parameters: [requestIdParam],
       requestBody: decisionBody,
-      responses: { '200': oneRequest, default: errorResponse },
+      responses: {
+        '200': stepDone('The request afterwards.'),
+        '403': stepRefused,
+        default: errorResponse,
+      },
     },
   },
   '/break-glass/requests/{id}/revoke': {
@@ -162,48 +193,70 @@ export const breakGlassPaths = {
           additionalProperties: false,
         }),
       },
-      responses: { '200': oneRequest, default: errorResponse },
+      responses: {
+        '200': stepDone('The request afterwards.'),
+        '403': stepRefused,
+        default: errorResponse,
+      },
     },
   },
 } as const;
 
 const time = { type: 'string', format: 'date-time' } as const;
 
+const requestProperties = {
+  id: { type: 'string', format: 'uuid' },
+  cluster: { type: 'string' },
+  environmentGroup: { type: 'string' },
+  namespace: { type: 'string' },
+  requester: { type: 'string' },
+  reason: { type: 'string' },
+  durationSeconds: { type: 'integer' },
+  state: {
+    type: 'string',
+    enum: ['pending', 'approved', 'denied', 'revoked', 'expired'],
+  },
+  createdAt: time,
+  pendingUntil: time,
+  decidedBy: { type: 'string' },
+  decidedAt: time,
+  comment: { type: 'string' },
+  expiresAt: time,
+  revokedBy: { type: 'string' },
+  revokedAt: time,
+  revokeReason: { type: 'string' },
+} as const;
+
+const requestRequired = [
+  'id',
+  'cluster',
+  'environmentGroup',
+  'requester',
+  'reason',
+  'durationSeconds',
+  'state',
+  'createdAt',
+  'pendingUntil',
+] as const;
+
 export const breakGlassSchemas = {
   BreakGlassRequest: {
     type: 'object',
+    properties: requestProperties,
+    required: requestRequired,
+  },
+  BreakGlassStepResult: {
+    type: 'object',
+    description:
+      'A break-glass request after a step (request, approve, deny, revoke), with the id of the KMP audit event that recorded the step.',
     properties: {
-      id: { type: 'string', format: 'uuid' },
-      cluster: { type: 'string' },
-      environmentGroup: { type: 'string' },
-      namespace: { type: 'string' },
-      requester: { type: 'string' },
-      reason: { type: 'string' },
-      durationSeconds: { type: 'integer' },
-      state: {
+      ...requestProperties,
+      auditId: {
         type: 'string',
-        enum: ['pending', 'approved', 'denied', 'revoked', 'expired'],
+        format: 'uuid',
+        description: 'Id of the KMP audit event that recorded the step',
       },
-      createdAt: time,
-      pendingUntil: time,
-      decidedBy: { type: 'string' },
-      decidedAt: time,
-      comment: { type: 'string' },
-      expiresAt: time,
-      revokedBy: { type: 'string' },
-      revokedAt: time,
-      revokeReason: { type: 'string' },
     },
-    required: [
-      'id',
-      'cluster',
-      'environmentGroup',
-      'requester',
-      'reason',
-      'durationSeconds',
-      'state',
-      'createdAt',
-      'pendingUntil',
-    ],
+    required: [...requestRequired, 'auditId'],
   },
 } as const;

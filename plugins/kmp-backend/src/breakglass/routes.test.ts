@@ -139,6 +139,24 @@ describe('break-glass routes', () => {
     expect(res.status).toBe(200);
     return res.body.items as any[];
   };
+  /**
+   * The one stored audit event an answer names: its id is both the
+   * `auditId` of the body (on success) and the `kmp-audit-id` header.
+   */
+  const recordedAs = async (res: request.Response) => {
+    const auditId = res.headers['kmp-audit-id'];
+    expect(auditId).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
+    if (res.status < 300) expect(res.body.auditId).toBe(auditId);
+    const found = await request(server)
+      .get(`/api/kmp/audit/events?correlationId=${auditId}`)
+      .set('Authorization', petra);
+    expect(found.status).toBe(200);
+    const events = (found.body.items as any[]).filter(e => e.id === auditId);
+    expect(events).toHaveLength(1);
+    return events[0];
+  };
   const valid = {
     cluster: 'payments-prod-eu1',
     reason: 'checkout pods crash-loop; hotfix the config map',
@@ -158,6 +176,13 @@ describe('break-glass routes', () => {
       state: 'pending',
     });
     const { id } = created.body;
+    expect(await recordedAs(created)).toMatchObject({
+      action: 'break-glass.request',
+      actor: { type: 'human', ref: 'user:default/alice' },
+      decision: { result: 'allow' },
+      outcome: 'success',
+      details: expect.objectContaining({ requestId: id, state: 'pending' }),
+    });
 
     // petra holds kmp.break-glass.approve, but not for her own request.
     const own = await ask(petra, valid);
@@ -169,6 +194,16 @@ describe('break-glass routes', () => {
         'user:default/petra cannot approve their own break-glass request: break-glass needs a second person: nobody approves or denies their own request',
     });
     expect(self.body.error.stack).toBeUndefined();
+    expect(await recordedAs(self)).toMatchObject({
+      action: 'break-glass.approve',
+      actor: { ref: 'user:default/petra' },
+      decision: {
+        result: 'deny',
+        reason: expect.stringContaining('break-glass needs a second person'),
+      },
+      outcome: 'failure',
+      details: expect.objectContaining({ requestId: own.body.id }),
+    });
     expect((await act(petra, own.body.id, 'deny')).status).toBe(403);
 
     // Without the approve permission: refused by the policy.
@@ -177,6 +212,14 @@ describe('break-glass routes', () => {
     expect(unapproved.body.error.message).toBe(
       'not allowed to kmp.break-glass.approve',
     );
+    expect(await recordedAs(unapproved)).toMatchObject({
+      action: 'break-glass.approve',
+      actor: { ref: 'user:default/mallory' },
+      decision: {
+        result: 'deny',
+        reason: 'not allowed to kmp.break-glass.approve',
+      },
+    });
 
     const approved = await act(oscar, id, 'approve', { comment: 'go ahead' });
     expect(approved.status).toBe(200);
@@ -188,6 +231,16 @@ describe('break-glass routes', () => {
     expect(
       Date.parse(approved.body.expiresAt) - Date.parse(approved.body.decidedAt),
     ).toBe(1800_000);
+    const approval = await recordedAs(approved);
+    expect(approval).toMatchObject({
+      action: 'break-glass.approve',
+      actor: { type: 'human', ref: 'user:default/oscar' },
+      decision: { result: 'allow' },
+      outcome: 'success',
+      details: expect.objectContaining({ requestId: id, state: 'approved' }),
+    });
+    // Each step has an audit event of its own.
+    expect(approval.id).not.toBe(created.body.auditId);
 
     const again = await act(petra, id, 'approve');
     expect(again.status).toBe(409);
@@ -283,6 +336,12 @@ describe('break-glass routes', () => {
     expect(denied.body.error.message).toBe(
       "not allowed to kmp.break-glass.request on cluster 'payments-prod-eu1'",
     );
+    expect(await recordedAs(denied)).toMatchObject({
+      action: 'break-glass.request',
+      actor: { ref: 'user:default/mallory' },
+      decision: { result: 'deny' },
+      outcome: 'failure',
+    });
     const service = await ask(ci, valid);
     expect(service.status).toBe(403);
     expect(service.body.error.message).toContain('break-glass is for people');
@@ -291,6 +350,16 @@ describe('break-glass routes', () => {
     expect(nonprod.body.error.message).toBe(
       "cluster 'payments-dev-eu1' is non-production: changes there need no break-glass",
     );
+    expect(await recordedAs(nonprod)).toMatchObject({
+      action: 'break-glass.request',
+      actor: { ref: 'user:default/alice' },
+      target: expect.objectContaining({ cluster: 'payments-dev-eu1' }),
+      decision: {
+        result: 'deny',
+        reason:
+          "cluster 'payments-dev-eu1' is non-production: changes there need no break-glass",
+      },
+    });
     const unauthenticated = await request(server)
       .post('/api/kmp/break-glass/requests')
       .send(valid);
@@ -347,6 +416,16 @@ describe('break-glass routes', () => {
     const denied = await act(oscar, first.id, 'deny', { comment: 'use Git' });
     expect(denied.status).toBe(200);
     expect(denied.body).toMatchObject({ state: 'denied', comment: 'use Git' });
+    expect(await recordedAs(denied)).toMatchObject({
+      action: 'break-glass.deny',
+      actor: { ref: 'user:default/oscar' },
+      decision: { result: 'allow' },
+      details: expect.objectContaining({
+        requestId: first.id,
+        state: 'denied',
+        comment: 'use Git',
+      }),
+    });
     expect((await act(petra, first.id, 'approve')).status).toBe(409);
 
     const second = (await ask(alice, valid)).body;
@@ -356,6 +435,14 @@ describe('break-glass routes', () => {
     expect(foreign.body.error.message).toContain(
       'only the requester or a holder of kmp.break-glass.approve',
     );
+    expect(await recordedAs(foreign)).toMatchObject({
+      action: 'break-glass.revoke',
+      actor: { ref: 'user:default/mallory' },
+      decision: {
+        result: 'deny',
+        reason: expect.stringContaining('only the requester'),
+      },
+    });
     const revoked = await act(alice, second.id, 'revoke', {
       reason: 'fixed',
     });
@@ -365,7 +452,31 @@ describe('break-glass routes', () => {
       revokedBy: 'user:default/alice',
       revokeReason: 'fixed',
     });
+    expect(await recordedAs(revoked)).toMatchObject({
+      action: 'break-glass.revoke',
+      actor: { ref: 'user:default/alice' },
+      decision: { result: 'allow' },
+      outcome: 'success',
+      details: expect.objectContaining({
+        requestId: second.id,
+        state: 'revoked',
+        reason: 'fixed',
+      }),
+    });
     expect((await act(oscar, second.id, 'revoke')).status).toBe(409);
+
+    // Withdrawing a pending request is a revocation, with its own audit id.
+    const third = (await ask(alice, valid)).body;
+    const withdrawn = await act(alice, third.id, 'revoke');
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body).toMatchObject({ id: third.id, state: 'revoked' });
+    expect(await recordedAs(withdrawn)).toMatchObject({
+      action: 'break-glass.revoke',
+      actor: { ref: 'user:default/alice' },
+      decision: { result: 'allow' },
+      details: expect.objectContaining({ requestId: third.id }),
+    });
+    expect(withdrawn.body.auditId).not.toBe(third.auditId);
 
     const missing = await act(
       oscar,

@@ -18,6 +18,7 @@ import {
 import { KmpAuditService } from '@kmp/plugin-kmp-node';
 import { Request, Response } from 'express';
 import { z } from 'zod';
+import { AUDIT_ID_HEADER } from '../broker/BrokerProxy';
 import { readBrokerConfig } from '../broker/config';
 import {
   auditActor,
@@ -75,6 +76,13 @@ const listSchema = z
 
 const idSchema = z.object({ id: z.uuid() });
 
+/**
+ * The answer of a step: the request afterwards and the id of the KMP audit
+ * event that recorded the step (as the broker's operations and GitOps
+ * publishing answer with theirs).
+ */
+type BreakGlassStepResult = BreakGlassRequest & { auditId: string };
+
 const sameActor = (a: string, b: string) =>
   a.toLocaleLowerCase('en-US') === b.toLocaleLowerCase('en-US');
 
@@ -123,16 +131,19 @@ export async function setupBreakGlass(
 
   /**
    * Runs one step inside an auditor event and records it in KMP's audit
-   * trail: success, or a refusal (decision deny) naming the rule.
+   * trail: success, or a refusal (decision deny) naming the rule. The id of
+   * the recorded event is the step's audit id, named in the
+   * `kmp-audit-id` header — of refusals too — as the broker does.
    */
   const step = async (
     req: Request,
+    res: Response,
     who: { credentials: BackstageCredentials; identity: CallerIdentity },
     action: string,
     target: { cluster: string; environmentGroup?: string; namespace?: string },
     details: Record<string, unknown>,
     fn: () => Promise<BreakGlassRequest>,
-  ): Promise<BreakGlassRequest> =>
+  ): Promise<BreakGlassStepResult> =>
     guard.audited(
       req,
       who.credentials,
@@ -166,16 +177,17 @@ export async function setupBreakGlass(
           result = await fn();
         } catch (error) {
           if (error instanceof NotAllowedError) {
-            await audit.record({
+            const refusal = await audit.record({
               ...base,
               decision: { result: 'deny', reason: error.message },
               outcome: 'failure',
               details,
             });
+            res.setHeader(AUDIT_ID_HEADER, refusal.id);
           }
           throw error;
         }
-        await audit.record({
+        const recorded = await audit.record({
           ...base,
           decision: { result: 'allow' },
           outcome: 'success',
@@ -186,7 +198,8 @@ export async function setupBreakGlass(
             ...(result.expiresAt ? { expiresAt: result.expiresAt } : {}),
           },
         });
-        return result;
+        res.setHeader(AUDIT_ID_HEADER, recorded.id);
+        return { ...result, auditId: recorded.id };
       },
     );
 
@@ -215,6 +228,7 @@ export async function setupBreakGlass(
       input.durationSeconds ?? config.defaultDurationSeconds;
     const created = await step(
       req,
+      res,
       who,
       'break-glass.request',
       {
@@ -285,6 +299,7 @@ export async function setupBreakGlass(
     const request = await existing(id);
     const decided = await step(
       req,
+      res,
       who,
       approve ? 'break-glass.approve' : 'break-glass.deny',
       targetOf(request),
@@ -330,6 +345,7 @@ export async function setupBreakGlass(
     const request = await existing(id);
     const revoked = await step(
       req,
+      res,
       who,
       'break-glass.revoke',
       targetOf(request),

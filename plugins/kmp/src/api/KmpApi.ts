@@ -203,7 +203,9 @@ export interface KmpApi {
 
   // Break-glass with four eyes (`/break-glass/requests`).
   /** Asks for a time-boxed grant on a production or edge cluster. */
-  requestBreakGlass(input: BreakGlassRequestInput): Promise<BreakGlassRequest>;
+  requestBreakGlass(
+    input: BreakGlassRequestInput,
+  ): Promise<BreakGlassStepResult>;
   /**
    * The caller's own requests and, for approvers, everybody's pending
    * requests and live grants; newest first.
@@ -216,17 +218,17 @@ export interface KmpApi {
   approveBreakGlassRequest(
     id: string,
     options?: { comment?: string },
-  ): Promise<BreakGlassRequest>;
+  ): Promise<BreakGlassStepResult>;
   /** Denies somebody else's pending request (never one's own). */
   denyBreakGlassRequest(
     id: string,
     options?: { comment?: string },
-  ): Promise<BreakGlassRequest>;
+  ): Promise<BreakGlassStepResult>;
   /** Ends a live grant, or withdraws a pending request, at once. */
   revokeBreakGlassRequest(
     id: string,
     options?: { reason?: string },
-  ): Promise<BreakGlassRequest>;
+  ): Promise<BreakGlassStepResult>;
 
   /**
    * A raw request through the access broker to the cluster's Kubernetes API
@@ -423,6 +425,17 @@ export interface BreakGlassRequest {
   revokedBy?: string;
   revokedAt?: string;
   revokeReason?: string;
+}
+
+/**
+ * A break-glass request after a step (request, approve, deny, revoke or
+ * withdraw), with the id of the KMP audit event that recorded the step.
+ *
+ * @public
+ */
+export interface BreakGlassStepResult extends BreakGlassRequest {
+  /** Id of the KMP audit event that recorded the step. */
+  auditId: string;
 }
 
 /** @public */

@@ -3,10 +3,12 @@ import { MockFetchApi, registerMswTestHooks } from '@backstage/test-utils';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { BreakGlassRequest } from './KmpApi';
+import { KMP_AUDIT_ID_HEADER } from './broker';
 import { KmpClient } from './KmpClient';
 
 const baseUrl = 'http://backstage.test/api/kmp';
 const id = '5b0f8a0e-3c1d-4b8e-9a54-2f6f1d1c7a10';
+const auditId = 'c0ffee00-0000-4000-8000-000000000001';
 
 const pending: BreakGlassRequest = {
   id,
@@ -21,11 +23,22 @@ const pending: BreakGlassRequest = {
   pendingUntil: '2026-12-06T11:00:00.000Z',
 };
 
-/** The body of the Backstage error handler for a thrown error. */
-const errorBody = (name: string, message: string, statusCode: number) =>
+/**
+ * The body of the Backstage error handler for a thrown error; a refusal
+ * the backend recorded names its audit event in the `kmp-audit-id` header.
+ */
+const errorBody = (
+  name: string,
+  message: string,
+  statusCode: number,
+  recordedAs?: string,
+) =>
   HttpResponse.json(
     { error: { name, message }, response: { statusCode } },
-    { status: statusCode },
+    {
+      status: statusCode,
+      headers: recordedAs ? { [KMP_AUDIT_ID_HEADER]: recordedAs } : {},
+    },
   );
 
 describe('KmpClient (break-glass)', () => {
@@ -37,14 +50,17 @@ describe('KmpClient (break-glass)', () => {
     fetchApi: new MockFetchApi({ injectIdentityAuth: { token: 'user-token' } }),
   });
 
-  it('requests a grant with a JSON body, as the signed-in user', async () => {
+  it('requests a grant with a JSON body, as the signed-in user, and returns the audit id of the step', async () => {
     let body: unknown;
     let auth: string | null = null;
     server.use(
       http.post(`${baseUrl}/break-glass/requests`, async ({ request }) => {
         auth = request.headers.get('authorization');
         body = await request.json();
-        return HttpResponse.json(pending, { status: 201 });
+        return HttpResponse.json(
+          { ...pending, auditId },
+          { status: 201, headers: { 'kmp-audit-id': auditId } },
+        );
       }),
     );
     await expect(
@@ -54,7 +70,7 @@ describe('KmpClient (break-glass)', () => {
         reason: pending.reason,
         durationSeconds: 1800,
       }),
-    ).resolves.toEqual(pending);
+    ).resolves.toEqual({ ...pending, auditId });
     expect(auth).toBe('Bearer user-token');
     expect(body).toEqual({
       cluster: 'payments-prod-eu1',
@@ -100,7 +116,7 @@ describe('KmpClient (break-glass)', () => {
     await expect(client.getBreakGlassRequest(id)).resolves.toEqual(pending);
   });
 
-  it('approves and denies with an optional comment, leaving a blank one out', async () => {
+  it('approves and denies with an optional comment, leaving a blank one out, each with its audit id', async () => {
     const bodies: Record<string, unknown> = {};
     server.use(
       http.post(
@@ -111,16 +127,20 @@ describe('KmpClient (break-glass)', () => {
             ...pending,
             state: params.step === 'approve' ? 'approved' : 'denied',
             decidedBy: 'user:default/oscar',
+            auditId: `${params.step}-audit-id`,
           });
         },
       ),
     );
     await expect(
       client.approveBreakGlassRequest(id, { comment: 'incident INC-42' }),
-    ).resolves.toMatchObject({ state: 'approved' });
+    ).resolves.toMatchObject({
+      state: 'approved',
+      auditId: 'approve-audit-id',
+    });
     await expect(
       client.denyBreakGlassRequest(id, { comment: '  ' }),
-    ).resolves.toMatchObject({ state: 'denied' });
+    ).resolves.toMatchObject({ state: 'denied', auditId: 'deny-audit-id' });
     expect(bodies).toEqual({
       approve: { comment: 'incident INC-42' },
       deny: {},
@@ -138,22 +158,23 @@ describe('KmpClient (break-glass)', () => {
             ...pending,
             state: 'revoked',
             revokedBy: 'user:default/alice',
+            auditId,
           });
         },
       ),
     );
     await expect(
       client.revokeBreakGlassRequest(id, { reason: 'fixed' }),
-    ).resolves.toMatchObject({ state: 'revoked' });
+    ).resolves.toMatchObject({ state: 'revoked', auditId });
     expect(body).toEqual({ reason: 'fixed' });
   });
 
-  it("keeps the backend's refusal of a self-approval (403) as the cause", async () => {
+  it("keeps the backend's refusal of a self-approval (403) as the cause, with the refusal's audit id", async () => {
     const message =
       'user:default/alice cannot approve their own break-glass request: break-glass needs a second person: nobody approves or denies their own request';
     server.use(
       http.post(`${baseUrl}/break-glass/requests/${id}/approve`, () =>
-        errorBody('NotAllowedError', message, 403),
+        errorBody('NotAllowedError', message, 403, auditId),
       ),
     );
     const error = await client
@@ -162,6 +183,9 @@ describe('KmpClient (break-glass)', () => {
     expect(error).toBeInstanceOf(ResponseError);
     expect((error as ResponseError).statusCode).toBe(403);
     expect((error as ResponseError).cause.message).toBe(message);
+    expect(
+      (error as ResponseError).response.headers.get(KMP_AUDIT_ID_HEADER),
+    ).toBe(auditId);
   });
 
   it('keeps the conflict of a decision that lost the race (409) as the cause', async () => {
@@ -179,5 +203,8 @@ describe('KmpClient (break-glass)', () => {
     expect((error as ResponseError).cause.message).toBe(
       `break-glass request '${id}' is approved, not pending`,
     );
+    expect(
+      (error as ResponseError).response.headers.get(KMP_AUDIT_ID_HEADER),
+    ).toBeNull();
   });
 });

@@ -32,6 +32,7 @@ import {
   BreakGlassListQuery,
   BreakGlassRequest,
   BreakGlassRequestInput,
+  BreakGlassStepResult,
   ClusterComplianceSummary,
   ClusterListQuery,
   ClusterSummary,
@@ -352,7 +353,7 @@ export class KmpClient implements KmpApi {
 
   async requestBreakGlass(
     input: BreakGlassRequestInput,
-  ): Promise<BreakGlassRequest> {
+  ): Promise<BreakGlassStepResult> {
     return this.request('/break-glass/requests', {
       init: jsonInit('POST', input),
     });
@@ -371,21 +372,21 @@ export class KmpClient implements KmpApi {
   async approveBreakGlassRequest(
     id: string,
     options: { comment?: string } = {},
-  ): Promise<BreakGlassRequest> {
+  ): Promise<BreakGlassStepResult> {
     return this.breakGlassStep(id, 'approve', { comment: options.comment });
   }
 
   async denyBreakGlassRequest(
     id: string,
     options: { comment?: string } = {},
-  ): Promise<BreakGlassRequest> {
+  ): Promise<BreakGlassStepResult> {
     return this.breakGlassStep(id, 'deny', { comment: options.comment });
   }
 
   async revokeBreakGlassRequest(
     id: string,
     options: { reason?: string } = {},
-  ): Promise<BreakGlassRequest> {
+  ): Promise<BreakGlassStepResult> {
     return this.breakGlassStep(id, 'revoke', { reason: options.reason });
   }
 
@@ -394,7 +395,7 @@ export class KmpClient implements KmpApi {
     id: string,
     step: 'approve' | 'deny' | 'revoke',
     body: Record<string, string | undefined>,
-  ): Promise<BreakGlassRequest> {
+  ): Promise<BreakGlassStepResult> {
     const given = Object.fromEntries(
       Object.entries(body).filter(([, v]) => v !== undefined && v.trim()),
     );

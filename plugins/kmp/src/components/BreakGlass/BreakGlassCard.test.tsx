@@ -9,7 +9,12 @@ import {
   prodCluster,
   Wrapper,
 } from '../ClusterPage/__testUtils__/fakes';
-import { approved, bgRequest, responseError } from './__testUtils__/requests';
+import {
+  approved,
+  bgRequest,
+  responseError,
+  stepResult,
+} from './__testUtils__/requests';
 import { BreakGlassCard } from './BreakGlassCard';
 
 jest.setTimeout(60_000);
@@ -26,7 +31,7 @@ describe('BreakGlassCard', () => {
         id: '11111111-1111-4111-8111-111111111111',
       });
       items = [created];
-      return created;
+      return stepResult(created, 'a0000000-0000-4000-8000-000000000001');
     });
     const listBreakGlassRequests = jest.fn(async () => ({ items }));
     await renderInTestApp(
@@ -71,7 +76,10 @@ describe('BreakGlassCard', () => {
       'Requested: waiting for a second person to approve',
     );
     expect(screen.getByRole('status')).toHaveTextContent(
-      'Request id 11111111-1111-4111-8111-111111111111',
+      'Audit id: a0000000-0000-4000-8000-000000000001',
+    );
+    expect(screen.getByRole('status')).toHaveTextContent(
+      /Request id 11111111-1111-4111-8111-111111111111\.$/,
     );
     expect(requestBreakGlass).toHaveBeenCalledWith({
       cluster: 'payments-prod-eu1',
@@ -87,7 +95,7 @@ describe('BreakGlassCard', () => {
     expect(within(mine).getByText('30 minutes')).toBeInTheDocument();
   });
 
-  it("shows the backend's refusal of a request in its words", async () => {
+  it("shows the backend's refusal of a request in its words, with the refusal's audit id", async () => {
     const message =
       "cluster 'payments-prod-eu1': not allowed by kmp.break-glass.request";
     await renderInTestApp(
@@ -98,7 +106,12 @@ describe('BreakGlassCard', () => {
           me: me('ops'),
           overrides: {
             requestBreakGlass: async () => {
-              throw await responseError(403, 'NotAllowedError', message);
+              throw await responseError(
+                403,
+                'NotAllowedError',
+                message,
+                'a0000000-0000-4000-8000-000000000403',
+              );
             },
             listBreakGlassRequests: async () => ({ items: [] }),
           },
@@ -113,9 +126,12 @@ describe('BreakGlassCard', () => {
     fireEvent.click(
       screen.getByRole('button', { name: 'Request break-glass' }),
     );
-    expect(await screen.findByRole('alert')).toHaveTextContent(
-      `Refused: ${message}`,
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(`Refused: ${message}`);
+    expect(alert).toHaveTextContent(
+      'Audit id: a0000000-0000-4000-8000-000000000403',
     );
+    expect(screen.queryByRole('status')).not.toBeInTheDocument();
   });
 
   it('offers no request on a non-production cluster, saying why', async () => {
@@ -159,7 +175,7 @@ describe('BreakGlassCard', () => {
         };
         items = [revoked, othersPending];
         expect(id).toBe(grant.id);
-        return revoked;
+        return stepResult(revoked, 'a0000000-0000-4000-8000-000000000002');
       },
     );
     await renderInTestApp(
@@ -195,9 +211,12 @@ describe('BreakGlassCard', () => {
       target: { value: 'rolled back, done' },
     });
     fireEvent.click(screen.getByRole('button', { name: 'Revoke' }));
-    expect(await screen.findByRole('status')).toHaveTextContent(
-      `Request ${grant.id} is revoked`,
+    const status = await screen.findByRole('status');
+    expect(status).toHaveTextContent(`Request ${grant.id} is revoked`);
+    expect(status).toHaveTextContent(
+      'Audit id: a0000000-0000-4000-8000-000000000002',
     );
+    expect(status).not.toHaveTextContent('with this request id');
     expect(revokeBreakGlassRequest).toHaveBeenCalledWith(grant.id, {
       reason: 'rolled back, done',
     });
@@ -208,5 +227,51 @@ describe('BreakGlassCard', () => {
     expect(
       screen.queryByRole('button', { name: `Revoke request ${grant.id}` }),
     ).not.toBeInTheDocument();
+  });
+
+  it('withdraws my pending request and shows the audit id of the withdrawal', async () => {
+    const pending = bgRequest({ id: '33333333-3333-4333-8333-333333333333' });
+    let items = [pending];
+    const revokeBreakGlassRequest = jest.fn(async (id: string) => {
+      const withdrawn: BreakGlassRequest = {
+        ...pending,
+        state: 'revoked',
+        revokedBy: 'user:default/alice',
+        revokedAt: new Date().toISOString(),
+      };
+      items = [withdrawn];
+      expect(id).toBe(pending.id);
+      return stepResult(withdrawn, 'a0000000-0000-4000-8000-000000000003');
+    });
+    await renderInTestApp(
+      <Wrapper
+        entity={prodEntity}
+        api={fakeKmpApi({
+          cluster: prodCluster(),
+          me: me('developer'),
+          overrides: {
+            listBreakGlassRequests: async () => ({ items }),
+            revokeBreakGlassRequest,
+          },
+        })}
+      >
+        <BreakGlassCard />
+      </Wrapper>,
+    );
+    fireEvent.click(
+      await screen.findByRole('button', {
+        name: `Withdraw request ${pending.id}`,
+      }),
+    );
+    expect(
+      await screen.findByText('Withdraw this break-glass request?'),
+    ).toBeInTheDocument();
+    fireEvent.click(screen.getByRole('button', { name: 'Withdraw' }));
+    const status = await screen.findByRole('status');
+    expect(status).toHaveTextContent(`Request ${pending.id} is revoked`);
+    expect(status).toHaveTextContent(
+      'Audit id: a0000000-0000-4000-8000-000000000003',
+    );
+    expect(revokeBreakGlassRequest).toHaveBeenCalledTimes(1);
   });
 });

@@ -18,7 +18,7 @@ import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import { useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
-import { BreakGlassRequest, kmpApiRef } from '../../api';
+import { BreakGlassRequest, BreakGlassStepResult, kmpApiRef } from '../../api';
 import { useKmpCluster } from '../ClusterPage/KmpClusterContext';
 import {
   at,
@@ -27,6 +27,7 @@ import {
   isLiveGrant,
   isOpen,
   MIN_REASON_LENGTH,
+  refusalAuditId,
   refusalOf,
   revokeDecision,
   sameActor,
@@ -142,8 +143,8 @@ export function BreakGlassCard() {
   const [reason, setReason] = useState('');
   const [duration, setDuration] = useState(60 * 60);
   const [submitting, setSubmitting] = useState(false);
-  const [created, setCreated] = useState<BreakGlassRequest>();
-  const [error, setError] = useState<string>();
+  const [created, setCreated] = useState<BreakGlassStepResult>();
+  const [error, setError] = useState<{ message: string; auditId?: string }>();
   const [reloadKey, setReloadKey] = useState(0);
 
   const reasonTooShort = reason.trim().length < MIN_REASON_LENGTH;
@@ -163,7 +164,7 @@ export function BreakGlassCard() {
       setReason('');
       setReloadKey(k => k + 1);
     } catch (e) {
-      setError(refusalOf(e));
+      setError({ message: refusalOf(e), auditId: refusalAuditId(e) });
     } finally {
       setSubmitting(false);
     }
@@ -229,15 +230,21 @@ export function BreakGlassCard() {
         </div>
         {error && (
           <div role="alert">
-            <StatusError>{error}</StatusError>
+            <StatusError>{error.message}</StatusError>
+            {error.auditId && (
+              <Typography variant="body2">Audit id: {error.auditId}</Typography>
+            )}
           </div>
         )}
         {created && (
           <div role="status">
             <StatusPending>
               Requested: waiting for a second person to approve (lapses{' '}
-              {at(created.pendingUntil)}). Request id {created.id}.
+              {at(created.pendingUntil)}).
             </StatusPending>
+            <Typography variant="body2">Audit id: {created.auditId}</Typography>
+            {/* kept last: the portal e2e reads the request id from the end */}
+            <Typography variant="body2">Request id {created.id}.</Typography>
           </div>
         )}
       </>

@@ -3,7 +3,12 @@ import { KMP_RULES } from '@kmp/plugin-kmp-common';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { BreakGlassRequest, KmpApi, kmpApiRef, KmpMe } from '../../api';
 import { fakeKmpApi, me } from '../ClusterPage/__testUtils__/fakes';
-import { approved, bgRequest, responseError } from './__testUtils__/requests';
+import {
+  approved,
+  bgRequest,
+  responseError,
+  stepResult,
+} from './__testUtils__/requests';
 import { BreakGlassPage } from './BreakGlassPage';
 
 jest.setTimeout(60_000);
@@ -79,7 +84,7 @@ describe('BreakGlassPage', () => {
         const grant = { ...approved(bobs, 'user:default/alice'), id };
         if (options?.comment) grant.comment = options.comment;
         items = [grant];
-        return grant;
+        return stepResult(grant, 'b0000000-0000-4000-8000-000000000001');
       },
     );
     await renderPage({
@@ -98,8 +103,12 @@ describe('BreakGlassPage', () => {
       target: { value: 'INC-42' },
     });
     fireEvent.click(screen.getByRole('button', { name: 'Approve' }));
-    expect(await screen.findByRole('status')).toHaveTextContent(
+    const status = await screen.findByRole('status');
+    expect(status).toHaveTextContent(
       `Request ${bobs.id} is approved, the grant ends`,
+    );
+    expect(status).toHaveTextContent(
+      'Audit id: b0000000-0000-4000-8000-000000000001',
     );
     expect(approveBreakGlassRequest).toHaveBeenCalledWith(bobs.id, {
       comment: 'INC-42',
@@ -131,9 +140,10 @@ describe('BreakGlassPage', () => {
       await screen.findByRole('button', { name: `Deny request ${bobs.id}` }),
     );
     fireEvent.click(await screen.findByRole('button', { name: 'Deny' }));
-    expect(await screen.findByRole('alert')).toHaveTextContent(
-      `Conflict: ${message}`,
-    );
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(`Conflict: ${message}`);
+    // Nothing was recorded for the lost race: no audit id to show.
+    expect(alert).not.toHaveTextContent('Audit id');
     fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
     const grants = await screen.findByRole('table', {
       name: 'active break-glass grants',
@@ -141,7 +151,7 @@ describe('BreakGlassPage', () => {
     expect(within(grants).getByText('carol')).toBeInTheDocument();
   });
 
-  it("shows the backend's refusal (403) in its words", async () => {
+  it("shows the backend's refusal (403) in its words, with the refusal's audit id", async () => {
     // The page offers approve by the persona matrix; an operator's
     // permission policy may still say no, and the page must say what it said.
     const bobs = bgRequest({ requester: 'user:default/bob' });
@@ -151,7 +161,12 @@ describe('BreakGlassPage', () => {
       items: () => [bobs],
       overrides: {
         approveBreakGlassRequest: async () => {
-          throw await responseError(403, 'NotAllowedError', message);
+          throw await responseError(
+            403,
+            'NotAllowedError',
+            message,
+            'b0000000-0000-4000-8000-000000000403',
+          );
         },
       },
     });
@@ -159,8 +174,10 @@ describe('BreakGlassPage', () => {
       await screen.findByRole('button', { name: `Approve request ${bobs.id}` }),
     );
     fireEvent.click(await screen.findByRole('button', { name: 'Approve' }));
-    expect(await screen.findByRole('alert')).toHaveTextContent(
-      `Refused: ${message}`,
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(`Refused: ${message}`);
+    expect(alert).toHaveTextContent(
+      'Audit id: b0000000-0000-4000-8000-000000000403',
     );
   });
 
@@ -176,7 +193,7 @@ describe('BreakGlassPage', () => {
       };
       items = [revoked];
       expect(id).toBe(grant.id);
-      return revoked;
+      return stepResult(revoked, 'b0000000-0000-4000-8000-000000000002');
     });
     await renderPage({
       viewer: opsAlice(),
@@ -192,8 +209,10 @@ describe('BreakGlassPage', () => {
       ),
     ).toBeInTheDocument();
     fireEvent.click(screen.getByRole('button', { name: 'Revoke' }));
-    expect(await screen.findByRole('status')).toHaveTextContent(
-      `Request ${grant.id} is revoked`,
+    const status = await screen.findByRole('status');
+    expect(status).toHaveTextContent(`Request ${grant.id} is revoked`);
+    expect(status).toHaveTextContent(
+      'Audit id: b0000000-0000-4000-8000-000000000002',
     );
     expect(revokeBreakGlassRequest).toHaveBeenCalledWith(grant.id, {
       reason: undefined,
@@ -204,6 +223,45 @@ describe('BreakGlassPage', () => {
     });
     expect(within(history).getByText('revoked by alice')).toBeInTheDocument();
     expect(screen.getByText('No active grants.')).toBeInTheDocument();
+  });
+
+  it('denies a request after confirmation and shows the audit id of the denial', async () => {
+    const bobs = bgRequest({ requester: 'user:default/bob' });
+    let items = [bobs];
+    const denyBreakGlassRequest = jest.fn(
+      async (id: string, options?: { comment?: string }) => {
+        const denied: BreakGlassRequest = {
+          ...bobs,
+          state: 'denied',
+          decidedBy: 'user:default/alice',
+          decidedAt: new Date().toISOString(),
+          comment: options?.comment,
+        };
+        items = [denied];
+        expect(id).toBe(bobs.id);
+        return stepResult(denied, 'b0000000-0000-4000-8000-000000000003');
+      },
+    );
+    await renderPage({
+      viewer: opsAlice(),
+      items: () => items,
+      overrides: { denyBreakGlassRequest },
+    });
+    fireEvent.click(
+      await screen.findByRole('button', { name: `Deny request ${bobs.id}` }),
+    );
+    fireEvent.change(await screen.findByLabelText('Comment (optional)'), {
+      target: { value: 'use Git' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Deny' }));
+    const status = await screen.findByRole('status');
+    expect(status).toHaveTextContent(`Request ${bobs.id} is denied`);
+    expect(status).toHaveTextContent(
+      'Audit id: b0000000-0000-4000-8000-000000000003',
+    );
+    expect(denyBreakGlassRequest).toHaveBeenCalledWith(bobs.id, {
+      comment: 'use Git',
+    });
   });
 
   it('tells a developer they see their own requests only and cannot approve', async () => {

@@ -10,21 +10,22 @@ import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import { KmpActionDecision } from '@kmp/plugin-kmp-common';
 import { ReactNode, useState } from 'react';
-import { BreakGlassRequest } from '../../api';
-import { at, refusalOf } from './breakGlass';
+import { BreakGlassStepResult } from '../../api';
+import { at, refusalAuditId, refusalOf } from './breakGlass';
 
 type Outcome =
   | { state: 'idle' }
   | { state: 'running' }
-  | { state: 'done'; result: BreakGlassRequest }
-  | { state: 'failed'; message: string };
+  | { state: 'done'; result: BreakGlassStepResult }
+  | { state: 'failed'; message: string; auditId?: string };
 
 /**
  * A button for one break-glass step (approve, deny, revoke) that confirms
  * first, with an optional comment, and then shows what the backend made of
- * the request — or its refusal in its own words (403 four eyes, 409 when
- * somebody else decided first). A step the viewer may not take stays
- * visible but disabled, with the reason next to it.
+ * the request and the audit id of the step — or its refusal in its own
+ * words (403 four eyes, with the refusal's audit id; 409 when somebody else
+ * decided first). A step the viewer may not take stays visible but
+ * disabled, with the reason next to it.
  */
 export function BreakGlassStepButton(props: {
   label: string;
@@ -37,7 +38,7 @@ export function BreakGlassStepButton(props: {
   textLabel: string;
   destructive?: boolean;
   /** Runs the step with the text, or undefined when left blank. */
-  run(text: string | undefined): Promise<BreakGlassRequest>;
+  run(text: string | undefined): Promise<BreakGlassStepResult>;
   /** Called after a dialog that changed something closes. */
   onDone(): void;
 }) {
@@ -54,7 +55,11 @@ export function BreakGlassStepButton(props: {
         result: await props.run(text.trim() || undefined),
       });
     } catch (e) {
-      setOutcome({ state: 'failed', message: refusalOf(e) });
+      setOutcome({
+        state: 'failed',
+        message: refusalOf(e),
+        auditId: refusalAuditId(e),
+      });
     }
   };
 
@@ -127,14 +132,19 @@ export function BreakGlassStepButton(props: {
                   outcome.result.expiresAt &&
                   `, the grant ends ${at(outcome.result.expiresAt)}`}
               </StatusOK>
-              <Typography variant="body2" color="textSecondary">
-                Recorded in the audit trail with this request id.
+              <Typography variant="body2">
+                Audit id: {outcome.result.auditId}
               </Typography>
             </div>
           )}
           {outcome.state === 'failed' && (
             <div role="alert">
               <StatusError>{outcome.message}</StatusError>
+              {outcome.auditId && (
+                <Typography variant="body2">
+                  Audit id: {outcome.auditId}
+                </Typography>
+              )}
             </div>
           )}
         </DialogContent>

@@ -5,7 +5,7 @@ import {
   KMP_RULES,
   KmpActionDecision,
 } from '@kmp/plugin-kmp-common';
-import { BreakGlassRequest, KmpMe } from '../../api';
+import { BreakGlassRequest, KMP_AUDIT_ID_HEADER, KmpMe } from '../../api';
 
 /**
  * Grant lifetimes on offer; the backend refuses more than
@@ -139,4 +139,14 @@ export function refusalOf(error: unknown): string {
     return `${what}: ${error.cause.message}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The audit event of a refused step: the backend records refusals by a
+ * rule (four eyes, permission policy, non-production) and names the event
+ * in the `kmp-audit-id` header, as the broker does.
+ */
+export function refusalAuditId(error: unknown): string | undefined {
+  if (!ResponseError.is(error)) return undefined;
+  return error.response.headers.get(KMP_AUDIT_ID_HEADER) ?? undefined;
 }

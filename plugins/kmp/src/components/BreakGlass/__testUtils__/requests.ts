@@ -1,5 +1,9 @@
 import { ResponseError } from '@backstage/errors';
-import { BreakGlassRequest } from '../../../api';
+import {
+  BreakGlassRequest,
+  BreakGlassStepResult,
+  KMP_AUDIT_ID_HEADER,
+} from '../../../api';
 
 let next = 0;
 
@@ -35,21 +39,32 @@ export const approved = (
   expiresAt: new Date(Date.now() + r.durationSeconds * 1000).toISOString(),
 });
 
+/** A step's answer: the request afterwards and the step's audit id. */
+export const stepResult = (
+  r: BreakGlassRequest,
+  auditId: string,
+): BreakGlassStepResult => ({ ...r, auditId });
+
 /**
  * What KmpClient throws for a Backstage error response: the backend's
- * message is the cause, the message only names the status.
+ * message is the cause, the message only names the status. A refusal the
+ * backend recorded names its audit event in the `kmp-audit-id` header.
  */
 export function responseError(
   statusCode: number,
   name: string,
   message: string,
+  auditId?: string,
 ): Promise<ResponseError> {
   return ResponseError.fromResponse(
     new Response(
       JSON.stringify({ error: { name, message }, response: { statusCode } }),
       {
         status: statusCode,
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(auditId ? { [KMP_AUDIT_ID_HEADER]: auditId } : {}),
+        },
       },
     ),
   );

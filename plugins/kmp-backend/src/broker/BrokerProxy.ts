@@ -510,6 +510,14 @@ export class BrokerProxy {
     if (x.longRunning) res.flushHeaders();
     const end = await relay(upstream, upstreamRequest, res);
     const ok = end === 'ended' || (end === 'client-closed' && x.longRunning);
+    if (
+      ok &&
+      status < 300 &&
+      x.access === 'write' &&
+      x.info?.resource === 'namespaces'
+    ) {
+      this.registry.namespacesChanged(cluster.name);
+    }
     await this.record(
       x,
       { result: 'allow' },

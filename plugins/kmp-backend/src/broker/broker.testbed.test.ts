@@ -781,6 +781,71 @@ describe('the access broker against real control planes', () => {
     );
   });
 
+  it('refreshes the registry when a namespace changes through it, so the fleet knows the tenants at once', async () => {
+    const tenantsOf = async () =>
+      (
+        await broker.raw('GET', '/api/kmp/clusters/bk-dev', {
+          headers: { authorization: petra },
+        })
+      ).json.tenants as Array<{ namespace: string; team: string }> | undefined;
+    const has = (t: Array<{ namespace: string }> | undefined, ns: string) =>
+      !!t?.some(x => x.namespace === ns);
+    // The registry's interval refresh is an hour away in these tests.
+    expect(has(await tenantsOf(), 'bk-tenant')).toBe(false);
+    // The cluster's RBAC lets platform engineers create namespaces.
+    await bind('bk-dev', {
+      name: 'kmp-platform-admin',
+      role: 'cluster-admin',
+      subject: { kind: 'Group', name: 'kmp:persona:platform-engineer' },
+    });
+    const created = await eventually(
+      () =>
+        broker.kube(petra, 'bk-dev', 'POST', '/api/v1/namespaces', {
+          body: {
+            apiVersion: 'v1',
+            kind: 'Namespace',
+            metadata: {
+              name: 'bk-tenant',
+              labels: { 'kmp.backstage.io/team': 'team-bk' },
+            },
+          },
+        }),
+      r => r.status === 201,
+    );
+    expect(created.status).toBe(201);
+    const seen = await eventually(tenantsOf, t => has(t, 'bk-tenant'), 10_000);
+    expect(seen).toContainEqual({ namespace: 'bk-tenant', team: 'team-bk' });
+
+    // A changed team label shows as soon.
+    const relabelled = await broker.kube(
+      petra,
+      'bk-dev',
+      'PATCH',
+      '/api/v1/namespaces/bk-tenant',
+      {
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { labels: { 'kmp.backstage.io/team': 'team-bk2' } } },
+      },
+    );
+    expect(relabelled.status).toBe(200);
+    const moved = await eventually(
+      tenantsOf,
+      t => !!t?.some(x => x.namespace === 'bk-tenant' && x.team === 'team-bk2'),
+      10_000,
+    );
+    expect(moved).toContainEqual({ namespace: 'bk-tenant', team: 'team-bk2' });
+    expect(
+      (
+        await broker.kube(
+          petra,
+          'bk-dev',
+          'DELETE',
+          '/api/v1/namespaces/bk-tenant',
+        )
+      ).status,
+    ).toBe(200);
+  });
+
   it('answers a frozen cluster with 503 within seconds, then the breaker refuses at once and recovers', async () => {
     const prod = testbed().cluster('bk-prod');
     // Warm the pool: the next request would reuse a keep-alive socket.

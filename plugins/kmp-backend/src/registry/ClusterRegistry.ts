@@ -249,6 +249,24 @@ export class ClusterRegistry {
     }
   }
 
+  /**
+   * A namespace of the cluster was changed through KMP (golden path,
+   * ClickOps, kubectl through the broker): its tenants may have changed, so
+   * it is refreshed now rather than at the next interval — developers see
+   * a cluster as soon as their team has a namespace there. Bursts of
+   * changes are coalesced into one refresh.
+   */
+  namespacesChanged(name: string): void {
+    if (this.tenantRefreshes.has(name)) return;
+    this.tenantRefreshes.add(name);
+    setTimeout(() => {
+      this.tenantRefreshes.delete(name);
+      this.refreshSoon(name);
+    }, 200).unref();
+  }
+
+  private readonly tenantRefreshes = new Set<string>();
+
   private refreshSoon(name: string) {
     this.refreshOne(name).catch(error =>
       this.logger.warn(`Refresh of cluster ${name} failed: ${error}`),

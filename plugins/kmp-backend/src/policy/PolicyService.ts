@@ -406,6 +406,43 @@ export class PolicyService {
     return this.report(cluster);
   }
 
+  /**
+   * The compliance summaries of a page of clusters from the stored state,
+   * as the fleet shows them: the same figures as their reports, read with
+   * one query per table instead of two per cluster.
+   */
+  async summaries(clusters: RegisteredCluster[]) {
+    const names = clusters.map(c => c.name);
+    const [profiles, installations, scans] = await Promise.all([
+      this.registry.profiles.list(),
+      this.store.getInstallations(names),
+      this.store.getComplianceSummaries(names),
+    ]);
+    return clusters.map(c => {
+      const profile = profiles.find(p => p.name === c.profile);
+      const governedVersion = this.resolve({
+        environment: c.environment,
+        environmentGroup: c.environmentGroup,
+        overlays: profile?.policyOverlays ?? [],
+      }).version;
+      const installation = installations.get(c.name);
+      const scan = scans.get(c.name);
+      return {
+        cluster: c.name,
+        environment: c.environment,
+        environmentGroup: c.environmentGroup,
+        governedVersion,
+        installedVersion: installation?.bundleVersion,
+        mode: installation?.mode,
+        drift: installation?.drift.status ?? ('unknown' as const),
+        upToDate: installation?.bundleVersion === governedVersion,
+        violations: scan?.violations ?? 0,
+        scannedAt: scan?.scannedAt,
+        scanStatus: scan?.status,
+      };
+    });
+  }
+
   /** The compliance report of a cluster from the stored state. */
   async report(cluster: RegisteredCluster): Promise<PolicyComplianceReport> {
     const bundle = await this.bundleForCluster(cluster);

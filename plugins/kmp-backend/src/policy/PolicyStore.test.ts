@@ -114,5 +114,47 @@ describe.each(databases.eachSupportedId())('PolicyStore on %s', databaseId => {
       truncated: false,
     });
     expect(await store.getCompliance('nope')).toBeUndefined();
+
+    // A fleet page reads them in one query per table, without findings.
+    await store.recordCompliance({
+      cluster: 'dev-eu1',
+      bundleVersion: 'cccc',
+      status: 'failed',
+      scannedAt: new Date('2026-11-25T11:00:00Z').toISOString(),
+      objectsScanned: 0,
+      error: 'cluster unreachable',
+      engines: [],
+      rules: [
+        { ruleId: 'a', governed: true, violations: 2, bySource: {} },
+        { ruleId: 'b', governed: true, violations: 3, bySource: {} },
+      ],
+      findings: [],
+      truncated: false,
+    });
+    const summaries = await store.getComplianceSummaries([
+      'prod-eu1',
+      'dev-eu1',
+      'nope',
+    ]);
+    expect(Object.fromEntries(summaries)).toEqual({
+      'prod-eu1': {
+        status: 'ok',
+        scannedAt: '2026-11-25T10:00:00.000Z',
+        bundleVersion: 'bbbb',
+        violations: 1,
+      },
+      'dev-eu1': {
+        status: 'failed',
+        scannedAt: '2026-11-25T11:00:00.000Z',
+        bundleVersion: 'cccc',
+        violations: 5,
+      },
+    });
+    const installations = await store.getInstallations(['prod-eu1', 'nope']);
+    expect([...installations.keys()]).toEqual(['prod-eu1']);
+    expect(installations.get('prod-eu1')).toEqual(
+      await store.getInstallation('prod-eu1'),
+    );
+    expect((await store.getComplianceSummaries([])).size).toBe(0);
   });
 });

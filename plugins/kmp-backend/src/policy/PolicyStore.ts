@@ -192,6 +192,56 @@ export class PolicyStore {
       .merge();
   }
 
+  /** The installations of the given clusters, by cluster (one query). */
+  async getInstallations(
+    clusters: string[],
+  ): Promise<Map<string, PolicyInstallation>> {
+    if (clusters.length === 0) return new Map();
+    const rows = await this.db<InstallationRow>(INSTALLATIONS).whereIn(
+      'cluster',
+      clusters,
+    );
+    return new Map(rows.map(r => [r.cluster, toInstallation(r)]));
+  }
+
+  /**
+   * What a compliance summary needs of the last scans of the given clusters
+   * (one query, without the findings): status, time, bundle version and the
+   * violations summed over the rules.
+   */
+  async getComplianceSummaries(clusters: string[]): Promise<
+    Map<
+      string,
+      Pick<ComplianceSnapshot, 'status' | 'scannedAt' | 'bundleVersion'> & {
+        violations: number;
+      }
+    >
+  > {
+    if (clusters.length === 0) return new Map();
+    const rows: Array<
+      Pick<
+        ComplianceRow,
+        'cluster' | 'status' | 'scanned_at' | 'bundle_version' | 'rules'
+      >
+    > = await this.db(COMPLIANCE)
+      .whereIn('cluster', clusters)
+      .select('cluster', 'status', 'scanned_at', 'bundle_version', 'rules');
+    return new Map(
+      rows.map(r => {
+        const rules: Array<{ violations: number }> = JSON.parse(r.rules);
+        return [
+          r.cluster,
+          {
+            status: r.status as ComplianceSnapshot['status'],
+            scannedAt: iso(r.scanned_at),
+            bundleVersion: r.bundle_version,
+            violations: rules.reduce((n, rule) => n + rule.violations, 0),
+          },
+        ];
+      }),
+    );
+  }
+
   async getCompliance(
     cluster: string,
   ): Promise<ComplianceSnapshot | undefined> {

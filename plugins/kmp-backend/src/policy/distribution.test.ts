@@ -272,6 +272,13 @@ describe('policy distribution, pre-flight and compliance on a real cluster', () 
         upToDate: true,
       }),
     ]);
+    // The fleet's summary says what the cluster's report says.
+    expect(fleet.body.items[0]).toMatchObject({
+      governedVersion: report.governedVersion,
+      violations: report.rules.reduce((n, r) => n + r.violations, 0),
+      scannedAt: report.scan?.scannedAt,
+      scanStatus: report.scan?.status,
+    });
     expect(fleet.body.items[0].violations).toBeGreaterThan(0);
   });
 

@@ -234,25 +234,7 @@ export async function setupPolicy(
       ...(name ? { filter: { name } } : {}),
       criteria: await deps.readGuard.listCriteria(credentials),
     });
-    const summaries = await Promise.all(
-      items.map(async c => {
-        const report = await service.report(c);
-        return {
-          cluster: c.name,
-          environment: c.environment,
-          environmentGroup: c.environmentGroup,
-          governedVersion: report.governedVersion,
-          installedVersion: report.installation?.bundleVersion,
-          mode: report.installation?.mode,
-          drift: report.installation?.drift.status ?? 'unknown',
-          upToDate:
-            report.installation?.bundleVersion === report.governedVersion,
-          violations: report.rules.reduce((n, r) => n + r.violations, 0),
-          scannedAt: report.scan?.scannedAt,
-          scanStatus: report.scan?.status,
-        };
-      }),
-    );
+    const summaries = await service.summaries(items);
     res.json({ items: summaries, totalCount });
   });
 

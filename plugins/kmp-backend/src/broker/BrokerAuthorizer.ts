@@ -18,6 +18,7 @@ import {
   kmpClusterAccessWritePermission,
   KMP_RULES,
   RegisteredCluster,
+  isSystemNamespace,
   teamsOf,
 } from '@kmp/plugin-kmp-common';
 import {
@@ -343,9 +344,9 @@ export class BrokerAuthorizer {
           ? await this.namespaces.lookup(cluster, info.namespace)
           : undefined;
       if (facts?.team) request.namespaceTeam = facts.team;
+      // The cluster's label when it was read, else the name alone.
       request.systemNamespace =
-        facts?.system ??
-        (info.namespace === 'default' || info.namespace.startsWith('kube-'));
+        facts?.system ?? isSystemNamespace(info.namespace);
     }
     return request;
   }

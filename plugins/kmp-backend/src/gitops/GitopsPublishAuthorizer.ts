@@ -157,10 +157,8 @@ export class GitopsPublishAuthorizer {
       action: 'write',
       namespace,
       ...(facts.team ? { namespaceTeam: facts.team } : {}),
-      systemNamespace:
-        facts.system ||
-        namespace === 'default' ||
-        namespace.startsWith('kube-'),
+      // By name or by the cluster's label, as the broker decides.
+      systemNamespace: facts.system,
     };
   }
 

@@ -37,6 +37,32 @@ async function createStore(id: Parameters<typeof databases.init>[0]) {
   return ClusterStore.create({ db });
 }
 
+/**
+ * The clusters a user of the given groups sees through `list` with the
+ * persona policy's kmp.cluster.read conditions as the plugin's ruleset
+ * turns them into a database filter (the summary counts the same).
+ */
+function visibility(store: ClusterStore, policy: KmpPersonaPolicy) {
+  const rules = Object.values(kmpClusterAccessRules);
+  const toQuery = createConditionTransformer<ClusterQuery>({
+    getRuleByName: name => rules.find(r => r.name === name)!,
+  } as PermissionRuleset<any, ClusterQuery>);
+  return async (...groups: string[]) => {
+    const decision = policy.decide(kmpClusterReadPermission, {
+      userEntityRef: 'user:default/u',
+      ownershipEntityRefs: groups.map(g => `group:default/${g}`),
+    });
+    const criteria =
+      decision.result === AuthorizeResult.CONDITIONAL
+        ? toQuery(decision.conditions)
+        : NO_CLUSTERS;
+    const { items, totalCount } = await store.list({ criteria });
+    expect(totalCount).toBe(items.length);
+    expect((await store.summary(criteria)).total).toBe(items.length);
+    return items.map(c => c.name);
+  };
+}
+
 describe.each(databases.eachSupportedId())('ClusterStore on %s', databaseId => {
   it('registers, updates and decommissions with history and revisions', async () => {
     const store = await createStore(databaseId);
@@ -214,24 +240,7 @@ describe.each(databases.eachSupportedId())('ClusterStore on %s', databaseId => {
       environmentGroups: [],
       gitopsIdentities: [],
     });
-    // The persona policy's rules, as the plugin's ruleset resolves them.
-    const rules = Object.values(kmpClusterAccessRules);
-    const toQuery = createConditionTransformer<ClusterQuery>({
-      getRuleByName: name => rules.find(r => r.name === name)!,
-    } as PermissionRuleset<any, ClusterQuery>);
-    const visibleTo = async (...groups: string[]) => {
-      const decision = policy.decide(kmpClusterReadPermission, {
-        userEntityRef: 'user:default/u',
-        ownershipEntityRefs: groups.map(g => `group:default/${g}`),
-      });
-      const criteria =
-        decision.result === AuthorizeResult.CONDITIONAL
-          ? toQuery(decision.conditions)
-          : NO_CLUSTERS;
-      const { items, totalCount } = await store.list({ criteria });
-      expect(totalCount).toBe(items.length);
-      return items.map(c => c.name);
-    };
+    const visibleTo = visibility(store, policy);
     expect(await visibleTo('ops')).toEqual(['dev-1', 'store-1', 'store-2']);
     expect(await visibleTo('edge')).toEqual([
       'prod-store',
@@ -305,25 +314,7 @@ describe.each(databases.eachSupportedId())('ClusterStore on %s', databaseId => {
       environmentGroups: [],
       gitopsIdentities: [],
     });
-    const rules = Object.values(kmpClusterAccessRules);
-    const toQuery = createConditionTransformer<ClusterQuery>({
-      getRuleByName: name => rules.find(r => r.name === name)!,
-    } as PermissionRuleset<any, ClusterQuery>);
-    const visibleTo = async (team: string) => {
-      const decision = policy.decide(kmpClusterReadPermission, {
-        userEntityRef: 'user:default/u',
-        ownershipEntityRefs: [`group:default/${team}`],
-      });
-      if (decision.result !== AuthorizeResult.CONDITIONAL) {
-        throw new Error(`expected conditions, got ${decision.result}`);
-      }
-      const criteria = toQuery(decision.conditions);
-      const { items, totalCount } = await store.list({ criteria });
-      const summary = await store.summary(criteria);
-      expect(totalCount).toBe(items.length);
-      expect(summary.total).toBe(items.length);
-      return items.map(c => c.name);
-    };
+    const visibleTo = visibility(store, policy);
     expect(await visibleTo('team-payments')).toEqual(['prod-1']);
     expect(await visibleTo('team-search')).toEqual(['prod-1', 'prod-2']);
 

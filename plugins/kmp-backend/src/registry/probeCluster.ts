@@ -45,12 +45,15 @@ type NamespaceList = {
   metadata?: { continue?: string };
 };
 
-/** Lists every item of a paged Kubernetes list (at most 100 pages of 500). */
+/**
+ * Lists the items of a paged Kubernetes list, at most 100 pages of 500;
+ * `complete` tells whether that was all of them.
+ */
 async function listAll<T>(
-  client: ClusterClient,
+  client: Pick<ClusterClient, 'getJson'>,
   path: string,
   deadline: number,
-): Promise<T[]> {
+): Promise<{ items: T[]; complete: boolean }> {
   const items: T[] = [];
   const separator = path.includes('?') ? '&' : '?';
   let next: string | undefined = '';
@@ -65,34 +68,37 @@ async function listAll<T>(
     items.push(...list.items);
     next = list.metadata?.continue || undefined;
   }
-  return items;
+  return { items, complete: next === undefined };
 }
 
 /**
  * The tenant namespaces of a cluster (labelled with a team), or undefined
- * when the registry's credential may not list namespaces: the health probe
- * does not fail for it, and the last observation stays.
+ * when they could not all be listed (the registry's credential may not
+ * list namespaces, or there are more than the pages allow): the health
+ * probe does not fail for it, and the last observation stays.
  */
 async function tenantsOf(
-  client: ClusterClient,
+  client: Pick<ClusterClient, 'getJson'>,
   deadline: number,
 ): Promise<ClusterTenant[] | undefined> {
+  let list: { items: NamespaceList['items']; complete: boolean };
   try {
-    const namespaces = await listAll<NamespaceList['items'][number]>(
+    list = await listAll<NamespaceList['items'][number]>(
       client,
       `/api/v1/namespaces?labelSelector=${encodeURIComponent(KMP_TEAM_LABEL)}`,
       deadline,
     );
-    return namespaces
-      .map(n => ({
-        namespace: n.metadata?.name ?? '',
-        team: n.metadata?.labels?.[KMP_TEAM_LABEL] ?? '',
-      }))
-      .filter(t => t.namespace && t.team && t.team.length <= 63)
-      .sort((a, b) => a.namespace.localeCompare(b.namespace));
   } catch {
     return undefined;
   }
+  if (!list.complete) return undefined;
+  return list.items
+    .map(n => ({
+      namespace: n.metadata?.name ?? '',
+      team: n.metadata?.labels?.[KMP_TEAM_LABEL] ?? '',
+    }))
+    .filter(t => t.namespace && t.team)
+    .sort((a, b) => a.namespace.localeCompare(b.namespace));
 }
 
 /**
@@ -100,7 +106,7 @@ async function tenantsOf(
  * and readiness, and its tenant namespaces, all within `timeoutMs`.
  */
 export async function probeCluster(
-  client: ClusterClient,
+  client: Pick<ClusterClient, 'get' | 'getJson'>,
   timeoutMs: number,
 ): Promise<ProbeResult> {
   const deadline = Date.now() + timeoutMs;
@@ -109,7 +115,11 @@ export async function probeCluster(
       client.getJson<VersionInfo>('/version', deadline),
       client.get('/readyz', deadline),
       // Far-edge estates are small, data centres are not: paged.
-      listAll<NodeList['items'][number]>(client, '/api/v1/nodes', deadline),
+      listAll<NodeList['items'][number]>(
+        client,
+        '/api/v1/nodes',
+        deadline,
+      ).then(list => list.items),
       tenantsOf(client, deadline),
     ]);
     const nodesReady = nodes.filter(n =>

@@ -123,7 +123,11 @@ const PEM_CERTIFICATE =
 
 /** What a certificate KMP holds for a cluster is, and when it expires. */
 export interface HeldCertificate {
-  kind: 'client' | 'ca';
+  /**
+   * KMP's client certificate, the CA it trusts the cluster with, or the API
+   * server's own serving certificate (as the refresh loop last saw it).
+   */
+  kind: 'client' | 'ca' | 'serving';
   notAfter: Date;
   subject: string;
 }
@@ -167,6 +171,47 @@ export function heldCertificates(
   return held;
 }
 
+/** The API server's serving certificate the registry last observed. */
+export function servingCertificateOf(
+  cluster: RegisteredCluster,
+): HeldCertificate[] {
+  const serving = cluster.status.servingCertificate;
+  return serving
+    ? [
+        {
+          kind: 'serving',
+          notAfter: new Date(serving.notAfter),
+          subject: serving.subject,
+        },
+      ]
+    : [];
+}
+
+const CERTIFICATE_TEXT: Record<
+  HeldCertificate['kind'],
+  { alertname: string; what: (cluster: string) => string; remedy: string }
+> = {
+  client: {
+    alertname: 'KmpClientCertificateExpiring',
+    what: cluster => `The client certificate KMP uses for ${cluster}`,
+    remedy:
+      'Once it expires KMP, and everything that reaches the cluster through KMP, loses access; rotate it in the registry',
+  },
+  ca: {
+    alertname: 'KmpClusterCACertificateExpiring',
+    what: cluster =>
+      `The CA certificate KMP trusts the API server of ${cluster} with`,
+    remedy:
+      'Once it expires KMP, and everything that reaches the cluster through KMP, loses access; rotate it in the registry',
+  },
+  serving: {
+    alertname: 'KmpServingCertificateExpiring',
+    what: cluster => `The serving certificate of the API server of ${cluster}`,
+    remedy:
+      "Once it expires every client, KMP included, refuses the API server; renew it on the cluster (for example `kubeadm certs renew apiserver`, or your provider's rotation), then check the CA KMP trusts in the registry",
+  },
+};
+
 /** Alerts for certificates that expire within the warning window. */
 export function certificateConditions(
   cluster: RegisteredCluster,
@@ -179,27 +224,22 @@ export function certificateConditions(
   for (const cert of certificates) {
     const left = (cert.notAfter.getTime() - now.getTime()) / DAY_MS;
     if (left > settings.warnDays) continue;
-    const what =
-      cert.kind === 'client'
-        ? `The client certificate KMP uses for ${cluster.name}`
-        : `The CA certificate KMP trusts the API server of ${cluster.name} with`;
+    const text = CERTIFICATE_TEXT[cert.kind];
+    const what = text.what(cluster.name);
     const when =
       left <= 0
         ? `expired ${Math.floor(-left)} day(s) ago`
         : `expires in ${Math.floor(left)} day(s)`;
     conditions.push({
       cluster: cluster.name,
-      alertname:
-        cert.kind === 'client'
-          ? 'KmpClientCertificateExpiring'
-          : 'KmpClusterCACertificateExpiring',
+      alertname: text.alertname,
       severity: left <= settings.criticalDays ? 'critical' : 'high',
       summary: `${what} ${when}`,
       description: `${what} (${
         cert.subject
-      }) is valid until ${cert.notAfter.toISOString()}. Once it expires KMP, and everything that reaches the cluster through KMP, loses access; rotate it in the registry (PATCH /clusters/${
-        cluster.name
-      } with new credentials).`,
+      }) is valid until ${cert.notAfter.toISOString()}. ${
+        text.remedy
+      } (PATCH /clusters/${cluster.name} with new credentials).`,
       labels: { ...clusterLabels(cluster), certificate: cert.kind },
       forSeconds: settings.forSeconds,
     });
@@ -307,7 +347,10 @@ export class AlertEvaluator {
           ),
           ...certificateConditions(
             cluster,
-            await this.certificatesOf(cluster),
+            [
+              ...(await this.certificatesOf(cluster)),
+              ...servingCertificateOf(cluster),
+            ],
             { ...this.rules.certificateExpiry, ...this.certificateSettings },
             now,
           ),

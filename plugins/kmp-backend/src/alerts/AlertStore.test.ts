@@ -336,6 +336,44 @@ describe.each(databases.eachSupportedId())('alerts on %s', databaseId => {
     ]);
   });
 
+  it('warns of an expiring API server serving certificate seen by the refresh loop, and resolves once it is renewed', async () => {
+    const { evaluator, register, probe, clusters } = await setup(databaseId);
+    await register('pay-eu1');
+    const day = 86_400_000;
+    const now = Date.now();
+    const serving = (days: number) => ({
+      ...healthy,
+      servingCertificate: {
+        notAfter: new Date(now + days * day).toISOString(),
+        subject: 'CN=kube-apiserver',
+      },
+    });
+    await probe('pay-eu1', serving(20));
+    expect((await clusters.get('pay-eu1'))?.status.servingCertificate).toEqual({
+      notAfter: new Date(now + 20 * day).toISOString(),
+      subject: 'CN=kube-apiserver',
+    });
+    const warned = await evaluator.evaluate(new Date(now));
+    expect(warned.fired).toEqual([
+      expect.objectContaining({
+        alertname: 'KmpServingCertificateExpiring',
+        severity: 'high',
+        labels: expect.objectContaining({ certificate: 'serving' }),
+      }),
+    ]);
+    expect(warned.fired[0].summary).toMatch(
+      /^The serving certificate of the API server of pay-eu1 expires in (19|20) day\(s\)$/,
+    );
+    expect(warned.fired[0].description).toContain('CN=kube-apiserver');
+
+    // Renewed on the cluster: the next probe sees the new one.
+    await probe('pay-eu1', serving(365));
+    const renewed = await evaluator.evaluate(new Date(now + 1000));
+    expect(renewed.resolved.map(a => a.alertname)).toEqual([
+      'KmpServingCertificateExpiring',
+    ]);
+  });
+
   it('lists with filters, paging and the caller\u2019s cluster criteria, and counts open alerts per cluster', async () => {
     const { alerts, evaluator, register, probe } = await setup(databaseId);
     for (const [name, group] of [

@@ -1,6 +1,7 @@
 import { ClusterCredentials } from '@kmp/plugin-kmp-common';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { ClusterUrlPolicy } from './ClusterUrlPolicy';
 
 export interface ClusterEndpoint {
@@ -14,6 +15,25 @@ export class ClusterRequestError extends Error {
     super(message);
     this.name = 'ClusterRequestError';
   }
+}
+
+/** The API server's serving certificate, as far as KMP keeps it. */
+export interface ServingCertificate {
+  notAfter: string;
+  subject: string;
+}
+
+function servingCertificateOf(
+  socket: tls.TLSSocket | undefined,
+): ServingCertificate | undefined {
+  const cert = socket?.getPeerCertificate?.();
+  if (!cert || !cert.valid_to) return undefined;
+  const notAfter = new Date(cert.valid_to);
+  if (Number.isNaN(notAfter.getTime())) return undefined;
+  const subject = Object.entries(cert.subject ?? {})
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ');
+  return { notAfter: notAfter.toISOString(), subject: subject.slice(0, 500) };
 }
 
 /**
@@ -48,10 +68,18 @@ export class ClusterClient {
     }
   }
 
+  /**
+   * One GET; over TLS the answer also names the API server's serving
+   * certificate (expiry and subject, never more) from the handshake.
+   */
   get(
     path: string,
     deadline: number,
-  ): Promise<{ status: number; body: string }> {
+  ): Promise<{
+    status: number;
+    body: string;
+    servingCertificate?: ServingCertificate;
+  }> {
     const { apiServerUrl, credentials } = this.endpoint;
     const url = new URL(apiServerUrl.replace(/\/$/, '') + path);
     const remaining = deadline - Date.now();
@@ -106,11 +134,15 @@ export class ClusterClient {
           }
           chunks.push(chunk);
         });
+        const servingCertificate = isHttps
+          ? servingCertificateOf(res.socket as tls.TLSSocket)
+          : undefined;
         res.on('end', () => {
           clearTimeout(timer);
           resolve({
             status: res.statusCode ?? 0,
             body: Buffer.concat(chunks).toString('utf8'),
+            ...(servingCertificate ? { servingCertificate } : {}),
           });
         });
         res.on('error', error => {

@@ -41,6 +41,8 @@ type Row = {
   last_checked_at: Date | string | number | null;
   last_error: string | null;
   consecutive_failures: number;
+  serving_cert_not_after: Date | string | null;
+  serving_cert_subject: string | null;
   revision: number | string;
   created_at: Date | string | number;
   updated_at: Date | string | number;
@@ -95,6 +97,8 @@ export type ProbeResult =
       controlPlaneHealthy: boolean;
       /** Tenant namespaces; absent when they could not be listed. */
       tenants?: ClusterTenant[];
+      /** The API server's serving certificate (TLS only). */
+      servingCertificate?: { notAfter: string; subject: string };
     }
   | { ok: false; error: string };
 
@@ -119,6 +123,14 @@ function toCluster(row: Row): RegisteredCluster {
     ...optional('lastCheckedAt', iso(row.last_checked_at)),
     ...optional('lastError', row.last_error),
     consecutiveFailures: Number(row.consecutive_failures),
+    ...(row.serving_cert_not_after
+      ? {
+          servingCertificate: {
+            notAfter: iso(row.serving_cert_not_after)!,
+            subject: row.serving_cert_subject ?? '',
+          },
+        }
+      : {}),
   };
   return {
     name: row.name,
@@ -552,6 +564,14 @@ export class ClusterStore {
           last_seen_at: now,
           last_error: null,
           consecutive_failures: 0,
+          ...(result.servingCertificate
+            ? {
+                serving_cert_not_after: new Date(
+                  result.servingCertificate.notAfter,
+                ),
+                serving_cert_subject: result.servingCertificate.subject,
+              }
+            : {}),
         };
       } else {
         const failures = Number(row.consecutive_failures) + 1;

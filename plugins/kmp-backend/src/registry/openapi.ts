@@ -439,6 +439,16 @@ export const registrySchemas = {
           lastCheckedAt: { type: 'string', format: 'date-time' },
           lastError: { type: 'string' },
           consecutiveFailures: { type: 'integer' },
+          servingCertificate: {
+            type: 'object',
+            description:
+              "The API server's serving certificate, from the registry's last TLS handshake with it.",
+            properties: {
+              notAfter: { type: 'string', format: 'date-time' },
+              subject: { type: 'string' },
+            },
+            required: ['notAfter', 'subject'],
+          },
         },
       },
       createdAt: { type: 'string', format: 'date-time' },

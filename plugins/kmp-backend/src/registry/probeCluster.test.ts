@@ -87,6 +87,26 @@ describe('probeCluster', () => {
     expect(asked).toContain(`${TENANTS}&continue=page-2`);
   });
 
+  it("passes on the API server's serving certificate from the handshake", async () => {
+    const { client } = server(healthy);
+    const serving = {
+      notAfter: '2027-01-31T00:00:00.000Z',
+      subject: 'CN=kube-apiserver',
+    };
+    const get = client.get;
+    const withCertificate = {
+      ...client,
+      get: async (path: string, deadline: number) => ({
+        ...(await get(path, deadline)),
+        servingCertificate: serving,
+      }),
+    };
+    expect(await probeCluster(withCertificate, 5_000)).toMatchObject({
+      ok: true,
+      servingCertificate: serving,
+    });
+  });
+
   it('stays healthy without tenants when namespaces may not be listed', async () => {
     const { client } = server({
       ...healthy,

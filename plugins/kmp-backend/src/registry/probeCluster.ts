@@ -137,6 +137,9 @@ export async function probeCluster(
       nodeCount: nodes.length,
       nodesReady,
       controlPlaneHealthy: readyz.status === 200,
+      ...(readyz.servingCertificate
+        ? { servingCertificate: readyz.servingCertificate }
+        : {}),
       ...(tenants ? { tenants } : {}),
     };
   } catch (error) {

@@ -6,6 +6,7 @@ import {
 import { CoreV1Api } from '@kubernetes/client-node';
 import { useTestbed } from '@kmp/kube-testbed';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
+import tls from 'node:tls';
 import request from 'supertest';
 import { kmpPlugin } from '../plugin';
 
@@ -31,6 +32,25 @@ async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise(r => setTimeout(r, 300));
   }
+}
+
+/** The certificate a TLS server presents (not verified: only read). */
+function peerCertificate(server: string): Promise<tls.PeerCertificate> {
+  const url = new URL(server);
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect(
+      {
+        host: url.hostname,
+        port: Number(url.port),
+        rejectUnauthorized: false,
+      },
+      () => {
+        resolve(socket.getPeerCertificate());
+        socket.end();
+      },
+    );
+    socket.on('error', reject);
+  });
 }
 
 describe('cluster registry against real control planes', () => {
@@ -140,6 +160,12 @@ describe('cluster registry against real control planes', () => {
         active.status.nodeCount,
       );
       expect(active.status.lastSeenAt).toBeDefined();
+      // The serving certificate the API server presents in the handshake.
+      const peer = await peerCertificate(testbed().cluster(name).server);
+      expect(active.status.servingCertificate).toEqual({
+        notAfter: new Date(peer.valid_to).toISOString(),
+        subject: expect.stringContaining(`CN=${peer.subject.CN}`),
+      });
     }
 
     // Tenant namespaces (labelled with a team) are recorded per cluster;

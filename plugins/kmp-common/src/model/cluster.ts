@@ -95,6 +95,13 @@ export const clusterStatusSchema = z.object({
   lastCheckedAt: z.iso.datetime({ offset: true }).optional(),
   lastError: z.string().max(1000).optional(),
   consecutiveFailures: z.number().int().nonnegative().optional(),
+  /** The API server's serving certificate, from the last TLS handshake. */
+  servingCertificate: z
+    .object({
+      notAfter: z.iso.datetime({ offset: true }),
+      subject: z.string().max(500),
+    })
+    .optional(),
 });
 
 /** @public */

@@ -69,6 +69,44 @@ describe('ClusterOverviewCard', () => {
     ).toBeInTheDocument();
   });
 
+  it("shows how long the API server's serving certificate is valid, warning before it expires", async () => {
+    const day = 86_400_000;
+    const render = async (days: number) =>
+      renderInTestApp(
+        <Wrapper
+          api={fakeKmpApi({
+            cluster: testCluster({
+              status: {
+                servingCertificate: {
+                  notAfter: new Date(
+                    Date.now() + days * day + 60_000,
+                  ).toISOString(),
+                  subject: 'CN=kube-apiserver',
+                },
+              },
+            }),
+            me: me('ops'),
+          })}
+        >
+          <ClusterOverviewCard />
+        </Wrapper>,
+      );
+    const first = await render(200);
+    expect(
+      await screen.findByText(/^valid for 200 more days \(until /),
+    ).toBeInTheDocument();
+    first.unmount();
+    const second = await render(12);
+    const soon = await screen.findByText(/^valid for 12 more days/);
+    // A warning, not OK: the status component's own label says which.
+    expect(soon.closest('[aria-label]')?.getAttribute('aria-label')).toMatch(
+      /warning/i,
+    );
+    second.unmount();
+    await render(-3);
+    expect(await screen.findByText(/^expired \(until /)).toBeInTheDocument();
+  });
+
   it('says when the entity is not a KMP cluster', async () => {
     const entity = clusterEntity();
     entity.metadata.annotations = {};

@@ -12,6 +12,25 @@ import { useKmpCluster } from './KmpClusterContext';
 
 const when = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '—');
 
+const DAY_MS = 86_400_000;
+/** Within this many days the certificate's expiry shows as a warning. */
+const CERTIFICATE_WARN_DAYS = 30;
+
+/** The API server's serving certificate: how long it is still valid. */
+function servingCertificate(notAfter: string, now = Date.now()): ReactNode {
+  const days = Math.floor((Date.parse(notAfter) - now) / DAY_MS);
+  const until = `(until ${when(notAfter)})`;
+  if (days < 0) {
+    return <StatusError>expired {until}</StatusError>;
+  }
+  const text = `valid for ${days} more day${days === 1 ? '' : 's'} ${until}`;
+  return days <= CERTIFICATE_WARN_DAYS ? (
+    <StatusWarning>{text}</StatusWarning>
+  ) : (
+    <StatusOK>{text}</StatusOK>
+  );
+}
+
 /**
  * What the registry knows about a cluster: metadata, health, nodes,
  * control plane, connectivity and profile, and the viewer's personas.
@@ -61,6 +80,11 @@ export function ClusterOverviewCard() {
           ? `unknown (${permissions.error.message})`
           : 'none in this environment group'),
   };
+  if (status.servingCertificate) {
+    metadata['API server certificate'] = servingCertificate(
+      status.servingCertificate.notAfter,
+    );
+  }
   if (status.lastError) {
     metadata['last error'] = <StatusError>{status.lastError}</StatusError>;
   }

@@ -1,42 +1,12 @@
+import {
+  BreakGlassListQuery,
+  BreakGlassRequest,
+  BreakGlassState,
+} from '@kmp/plugin-kmp-common';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 
 const TABLE = 'kmp_break_glass_requests';
-
-/**
- * Where a request stands. `expired` is derived: an approved grant past its
- * end, or a pending request nobody decided in time.
- */
-export type BreakGlassState =
-  | 'pending'
-  | 'approved'
-  | 'denied'
-  | 'revoked'
-  | 'expired';
-
-/** A break-glass request and, once approved, the grant it became. */
-export interface BreakGlassRequest {
-  id: string;
-  cluster: string;
-  environmentGroup: string;
-  /** The grant covers only this namespace; absent = the whole cluster. */
-  namespace?: string;
-  requester: string;
-  reason: string;
-  durationSeconds: number;
-  state: BreakGlassState;
-  createdAt: string;
-  /** An undecided request lapses at this time. */
-  pendingUntil: string;
-  decidedBy?: string;
-  decidedAt?: string;
-  comment?: string;
-  /** End of the grant (approved requests only). */
-  expiresAt?: string;
-  revokedBy?: string;
-  revokedAt?: string;
-  revokeReason?: string;
-}
 
 interface Row {
   id: string;
@@ -100,14 +70,16 @@ function toRequest(row: Row, now = Date.now()): BreakGlassRequest {
   };
 }
 
-/** Filters of {@link BreakGlassStore.list}; conditions are OR-ed. */
-export interface BreakGlassListQuery {
+/**
+ * Filters of {@link BreakGlassStore.list}: the API's list query, scoped to
+ * what the caller may see; `requester` and `includeOpen` are OR-ed.
+ */
+export interface BreakGlassStoreQuery
+  extends Omit<BreakGlassListQuery, 'limit'> {
   /** Requests made by this person, whatever their state. */
   requester: string;
   /** Also others' undecided requests and live grants (approvers). */
   includeOpen: boolean;
-  state?: BreakGlassState;
-  cluster?: string;
   limit: number;
 }
 
@@ -123,15 +95,20 @@ export class BreakGlassStore {
     return new BreakGlassStore(options.db);
   }
 
-  async create(input: {
-    cluster: string;
-    environmentGroup: string;
-    namespace?: string;
-    requester: string;
-    reason: string;
-    durationSeconds: number;
-    pendingSeconds: number;
-  }): Promise<BreakGlassRequest> {
+  async create(
+    input: Pick<
+      BreakGlassRequest,
+      | 'cluster'
+      | 'environmentGroup'
+      | 'namespace'
+      | 'requester'
+      | 'reason'
+      | 'durationSeconds'
+    > & {
+      /** How long the request waits for a decision before it lapses. */
+      pendingSeconds: number;
+    },
+  ): Promise<BreakGlassRequest> {
     const now = new Date();
     const row: Row = {
       id: randomUUID(),
@@ -237,8 +214,8 @@ export class BreakGlassStore {
     return rows.map(row => toRequest(row, now.getTime()));
   }
 
-  /** Requests newest first, see {@link BreakGlassListQuery}. */
-  async list(query: BreakGlassListQuery): Promise<BreakGlassRequest[]> {
+  /** Requests newest first, see {@link BreakGlassStoreQuery}. */
+  async list(query: BreakGlassStoreQuery): Promise<BreakGlassRequest[]> {
     const now = new Date();
     const q = this.db<Row>(TABLE).where(who => {
       who.where({ requester_ref: query.requester });

@@ -4,6 +4,10 @@ import {
   startTestBackend,
 } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  breakGlassRequestSchema,
+  breakGlassStepResultSchema,
+} from '@kmp/plugin-kmp-common';
 import request from 'supertest';
 import { kmpPlugin } from '../plugin';
 
@@ -405,10 +409,72 @@ describe('break-glass routes', () => {
     expect((await one(oscar)).body.id).toBe(body.id);
     expect((await one(mallory)).status).toBe(404);
 
-    const badQuery = await request(server)
-      .get('/api/kmp/break-glass/requests?state=open')
+    for (const query of [
+      '?state=open',
+      '?limit=0',
+      '?limit=501',
+      '?limit=2.5',
+      '?limit=many',
+      '?cluster=Not_A_Label',
+      '?owner=alice',
+    ]) {
+      const badQuery = await request(server)
+        .get(`/api/kmp/break-glass/requests${query}`)
+        .set('Authorization', alice);
+      expect({ query, status: badQuery.status }).toEqual({
+        query,
+        status: 400,
+      });
+    }
+    expect((await list(oscar)).length).toBeGreaterThan(1);
+    const limited = await request(server)
+      .get('/api/kmp/break-glass/requests?limit=1')
+      .set('Authorization', oscar);
+    expect(limited.status).toBe(200);
+    expect(limited.body.items).toHaveLength(1);
+  });
+
+  it('answers in the shapes of @kmp/plugin-kmp-common, and nothing more', async () => {
+    // Strict: a field the backend adds but the shared schema lacks fails.
+    const asStep = breakGlassStepResultSchema.strict();
+    const asRequest = breakGlassRequestSchema.strict();
+    const created = await ask(alice, valid);
+    expect(created.status).toBe(201);
+    expect(asStep.parse(created.body)).toEqual(created.body);
+
+    const one = await request(server)
+      .get(`/api/kmp/break-glass/requests/${created.body.id}`)
       .set('Authorization', alice);
-    expect(badQuery.status).toBe(400);
+    expect(one.status).toBe(200);
+    expect(asRequest.parse(one.body)).toEqual(one.body);
+    // A stored request carries no step's audit id.
+    expect(asStep.safeParse(one.body).success).toBe(false);
+
+    const approved = await act(oscar, created.body.id, 'approve', {
+      comment: 'ok',
+    });
+    expect(approved.status).toBe(200);
+    expect(asStep.parse(approved.body)).toEqual(approved.body);
+    const revoked = await act(alice, created.body.id, 'revoke', {
+      reason: 'done',
+    });
+    expect(revoked.status).toBe(200);
+    expect(asStep.parse(revoked.body)).toMatchObject({
+      state: 'revoked',
+      decidedBy: 'user:default/oscar',
+      comment: 'ok',
+      revokedBy: 'user:default/alice',
+      revokeReason: 'done',
+    });
+
+    const list = await request(server)
+      .get('/api/kmp/break-glass/requests')
+      .set('Authorization', oscar);
+    expect(list.status).toBe(200);
+    expect(list.body.items.length).toBeGreaterThan(0);
+    for (const item of list.body.items) {
+      expect(asRequest.parse(item)).toEqual(item);
+    }
   });
 
   it('denies, and revokes only for the requester or an approver', async () => {

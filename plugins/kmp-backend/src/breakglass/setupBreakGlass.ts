@@ -11,7 +11,10 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   AuditActor,
   AuditSeverity,
-  dnsLabelSchema,
+  BreakGlassRequest,
+  breakGlassListQuerySchema,
+  breakGlassRequestInputSchema,
+  BreakGlassStepResult,
   kmpBreakGlassApprovePermission,
   kmpBreakGlassRequestPermission,
 } from '@kmp/plugin-kmp-common';
@@ -29,7 +32,7 @@ import {
 import { ClusterStore } from '../registry/ClusterStore';
 import { parseInput, RouteGuard } from '../service/RouteGuard';
 import { KmpDomainContext } from '../types';
-import { BreakGlassRequest, BreakGlassStore } from './BreakGlassStore';
+import { BreakGlassStore } from './BreakGlassStore';
 import { BreakGlassConfig, readBreakGlassConfig } from './config';
 import { StoredBreakGlassGrants } from './StoredBreakGlassGrants';
 
@@ -39,49 +42,30 @@ export const FOUR_EYES_RULE =
 
 const reasonSchema = z.string().trim().min(1).max(2000);
 
+/** The shared request body, capped at the configured longest grant. */
 const createSchema = (config: BreakGlassConfig) =>
-  z
-    .object({
-      cluster: dnsLabelSchema,
-      reason: z
-        .string()
-        .trim()
-        .min(10, 'must say why, in at least 10 characters')
-        .max(2000),
-      durationSeconds: z
-        .number()
-        .int()
-        .min(60, 'must be at least 60 seconds')
-        .max(
-          config.maxDurationSeconds,
-          `must be at most ${config.maxDurationSeconds} seconds (kmp.breakGlass.maxDurationSeconds)`,
-        )
-        .optional(),
-      namespace: dnsLabelSchema.optional(),
-    })
-    .strict();
+  breakGlassRequestInputSchema.extend({
+    durationSeconds: breakGlassRequestInputSchema.shape.durationSeconds
+      .unwrap()
+      .max(
+        config.maxDurationSeconds,
+        `must be at most ${config.maxDurationSeconds} seconds (kmp.breakGlass.maxDurationSeconds)`,
+      )
+      .optional(),
+  });
 
 const decisionSchema = z.object({ comment: reasonSchema.optional() }).strict();
 const revokeSchema = z.object({ reason: reasonSchema.optional() }).strict();
 
-const listSchema = z
-  .object({
-    state: z
-      .enum(['pending', 'approved', 'denied', 'revoked', 'expired'])
-      .optional(),
-    cluster: dnsLabelSchema.optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
-  })
-  .strict();
+/** The shared list query, read from a query string: `limit` is coerced. */
+const listSchema = breakGlassListQuerySchema.extend({
+  limit: z.coerce
+    .number()
+    .pipe(breakGlassListQuerySchema.shape.limit.unwrap())
+    .default(100),
+});
 
 const idSchema = z.object({ id: z.uuid() });
-
-/**
- * The answer of a step: the request afterwards and the id of the KMP audit
- * event that recorded the step (as the broker's operations and GitOps
- * publishing answer with theirs).
- */
-type BreakGlassStepResult = BreakGlassRequest & { auditId: string };
 
 const sameActor = (a: string, b: string) =>
   a.toLocaleLowerCase('en-US') === b.toLocaleLowerCase('en-US');

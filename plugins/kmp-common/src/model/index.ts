@@ -5,3 +5,4 @@ export * from './profile';
 export * from './persona';
 export * from './audit';
 export * from './policy';
+export * from './breakGlass';

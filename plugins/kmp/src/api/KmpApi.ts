@@ -1,5 +1,9 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import {
+  BreakGlassListQuery,
+  BreakGlassRequest,
+  BreakGlassRequestInput,
+  BreakGlassStepResult,
   ClusterProfile,
   EnvironmentGroup,
   Persona,
@@ -20,6 +24,16 @@ import {
   PodLogStream,
   WorkloadRef,
 } from './broker';
+
+// The break-glass shapes are the common package's; re-exported so that
+// callers of this plugin's API need not depend on it.
+export type {
+  BreakGlassListQuery,
+  BreakGlassRequest,
+  BreakGlassRequestInput,
+  BreakGlassState,
+  BreakGlassStepResult,
+} from '@kmp/plugin-kmp-common';
 
 /** @public */
 export interface KmpHealth {
@@ -388,73 +402,6 @@ export interface TenantNamespace {
   name: string;
   team: string;
   phase?: string;
-}
-
-/** @public */
-export type BreakGlassState =
-  | 'pending'
-  | 'approved'
-  | 'denied'
-  | 'revoked'
-  | 'expired';
-
-/**
- * A break-glass request and, once approved, the grant it became (same id).
- *
- * @public
- */
-export interface BreakGlassRequest {
-  id: string;
-  cluster: string;
-  environmentGroup: string;
-  /** The grant covers only this namespace; absent = the whole cluster. */
-  namespace?: string;
-  /** Entity ref of the person who asked. */
-  requester: string;
-  reason: string;
-  durationSeconds: number;
-  state: BreakGlassState;
-  createdAt: string;
-  /** An undecided request lapses at this time. */
-  pendingUntil: string;
-  decidedBy?: string;
-  decidedAt?: string;
-  comment?: string;
-  /** End of the grant (approved requests only). */
-  expiresAt?: string;
-  revokedBy?: string;
-  revokedAt?: string;
-  revokeReason?: string;
-}
-
-/**
- * A break-glass request after a step (request, approve, deny, revoke or
- * withdraw), with the id of the KMP audit event that recorded the step.
- *
- * @public
- */
-export interface BreakGlassStepResult extends BreakGlassRequest {
-  /** Id of the KMP audit event that recorded the step. */
-  auditId: string;
-}
-
-/** @public */
-export interface BreakGlassRequestInput {
-  cluster: string;
-  /** Why, in at least 10 characters. */
-  reason: string;
-  /** From approval; default and maximum are the backend's config (1 h, 4 h). */
-  durationSeconds?: number;
-  /** Limits the grant to one namespace. */
-  namespace?: string;
-}
-
-/** @public */
-export interface BreakGlassListQuery {
-  state?: BreakGlassState;
-  cluster?: string;
-  /** 1 to 500; the backend's default is 100. */
-  limit?: number;
 }
 
 /** @public */

@@ -211,7 +211,9 @@ export interface Config {
        * condition must hold before the alert fires. Defaults:
        * clusterUnreachable 0 (the registry already waits for
        * `unreachableAfter` failed probes), controlPlaneUnhealthy 120,
-       * nodesNotReady 900, policyDrift 1800, certificateExpiry 0.
+       * nodesNotReady 900, policyDrift 1800, certificateExpiry 0,
+       * gitopsReconciliation 600 (a Flux or Argo CD object failing),
+       * gitopsDrift 1800 (an Argo CD application out of sync).
        */
       rules?: {
         clusterUnreachable?: { enabled?: boolean; forSeconds?: number };
@@ -219,10 +221,13 @@ export interface Config {
         nodesNotReady?: { enabled?: boolean; forSeconds?: number };
         policyDrift?: { enabled?: boolean; forSeconds?: number };
         certificateExpiry?: { enabled?: boolean; forSeconds?: number };
+        gitopsReconciliation?: { enabled?: boolean; forSeconds?: number };
+        gitopsDrift?: { enabled?: boolean; forSeconds?: number };
       };
       /**
        * Expiry of the certificates KMP holds for each cluster (its client
-       * certificate and the CA it trusts): an alert from `warnDays`
+       * certificate and the CA it trusts) and of the certificate each API
+       * server presents: an alert from `warnDays`
        * (default 30) before expiry, critical from `criticalDays` (default 7).
        */
       certificates?: { warnDays?: number; criticalDays?: number };

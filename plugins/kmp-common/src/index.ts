@@ -8,3 +8,4 @@ export * from './model';
 export * from './annotations';
 export * from './permissions';
 export * from './personas';
+export * from './gitops';

@@ -1,6 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   ClusterCredentials,
+  ClusterGitOpsObject,
   PolicyInstallation,
   RegisteredCluster,
 } from '@kmp/plugin-kmp-common';
@@ -26,6 +27,105 @@ function clusterLabels(cluster: RegisteredCluster): Record<string, string> {
 }
 
 /**
+ * How much of an alert's description the GitOps objects may take (the
+ * store keeps 4000 characters): whole entries only, then "and N more".
+ */
+const GITOPS_DESCRIPTION_BUDGET = 3000;
+
+type AddCondition = (
+  rule: AlertRuleName,
+  condition: Omit<AlertCondition, 'cluster' | 'labels' | 'forSeconds'> & {
+    labels?: Record<string, string>;
+  },
+) => void;
+
+/** `Kustomization flux-system/infrastructure: BuildFailed — kustomize build failed…; and 3 more` */
+function describeGitOpsObjects(
+  objects: ClusterGitOpsObject[],
+  total: number,
+): string {
+  const lines: string[] = [];
+  let length = 0;
+  for (const o of objects) {
+    const text = [o.reason?.slice(0, 100), o.message?.slice(0, 200)]
+      .filter(Boolean)
+      .join(' — ');
+    const line = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}${
+      text ? `: ${text}` : ''
+    }`;
+    if (lines.length > 0 && length + line.length > GITOPS_DESCRIPTION_BUDGET) {
+      break;
+    }
+    lines.push(line);
+    length += line.length + 2;
+  }
+  const more = total - lines.length;
+  return `${lines.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+}
+
+const ENGINE_NAMES: Record<ClusterGitOpsObject['engine'], string> = {
+  flux: 'Flux',
+  argocd: 'Argo CD',
+};
+
+/**
+ * GitOps reconciliation failures and drift, from the GitOps state the
+ * registry's refresh loop last listed completely. One alert per cluster and
+ * condition, naming the objects; `engine` when they are all one engine's.
+ */
+function gitopsConditions(cluster: RegisteredCluster, add: AddCondition) {
+  const gitops = cluster.status.gitops;
+  if (!gitops) return;
+  /** The one engine of all the objects, if they share one. */
+  const engineOf = (objects: ClusterGitOpsObject[]) => {
+    const engines = new Set(objects.map(o => o.engine));
+    return engines.size === 1 ? [...engines][0] : undefined;
+  };
+  const checked = gitops.checkedAt ? ` (checked ${gitops.checkedAt})` : '';
+  const failing = Math.max(gitops.failingCount, gitops.failing.length);
+  if (failing > 0) {
+    const engine = engineOf(gitops.failing);
+    add('gitopsReconciliation', {
+      alertname: 'KmpGitOpsReconciliationFailing',
+      severity: 'high',
+      summary: `${failing} GitOps object${
+        failing === 1 ? '' : 's'
+      } failing to reconcile on ${cluster.name}`,
+      description: `${
+        engine
+          ? `${ENGINE_NAMES[engine]} reports`
+          : 'The GitOps controllers report'
+      } ${failing} of ${gitops.objects} objects on ${
+        cluster.name
+      } failing${checked}: ${describeGitOpsObjects(
+        gitops.failing,
+        failing,
+      )}. The cluster is not converging on what Git declares.`,
+      labels: engine ? { engine } : {},
+    });
+  }
+  const drifting = Math.max(gitops.outOfSyncCount, gitops.outOfSync.length);
+  if (drifting > 0) {
+    add('gitopsDrift', {
+      alertname: 'KmpGitOpsOutOfSync',
+      severity: 'high',
+      summary: `${drifting} Argo CD application${
+        drifting === 1 ? '' : 's'
+      } out of sync on ${cluster.name}`,
+      description: `${drifting} Argo CD application${
+        drifting === 1 ? ' differs' : 's differ'
+      } from what Git declares on ${
+        cluster.name
+      }${checked}: ${describeGitOpsObjects(
+        gitops.outOfSync,
+        drifting,
+      )}. Sync them, or find who changed the cluster outside GitOps.`,
+      labels: { engine: 'argocd' },
+    });
+  }
+}
+
+/**
  * The structural conditions of one cluster, from what the registry's
  * refresh loop last observed (it probes every directly connected cluster;
  * the alerts never probe a second time) and from the policy domain's
@@ -39,12 +139,7 @@ export function clusterConditions(
   const conditions: AlertCondition[] = [];
   const labels = clusterLabels(cluster);
   const status = cluster.status;
-  const add = (
-    rule: AlertRuleName,
-    condition: Omit<AlertCondition, 'cluster' | 'labels' | 'forSeconds'> & {
-      labels?: Record<string, string>;
-    },
-  ) => {
+  const add: AddCondition = (rule, condition) => {
     if (!rules[rule].enabled) return;
     conditions.push({
       ...condition,
@@ -96,6 +191,7 @@ export function clusterConditions(
         description: `${status.nodesReady} of ${status.nodeCount} nodes of ${cluster.name} report Ready; workloads on the others cannot be scheduled or may be evicted.`,
       });
     }
+    gitopsConditions(cluster, add);
   }
 
   if (installation?.drift.status === 'drifted') {

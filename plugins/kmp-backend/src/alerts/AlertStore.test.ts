@@ -374,6 +374,177 @@ describe.each(databases.eachSupportedId())('alerts on %s', databaseId => {
     ]);
   });
 
+  describe('GitOps', () => {
+    const buildFailed = {
+      engine: 'flux' as const,
+      kind: 'Kustomization',
+      namespace: 'flux-system',
+      name: 'infrastructure',
+      state: 'failed' as const,
+      reason: 'BuildFailed',
+      message:
+        "kustomize build failed: accumulating resources from 'ingress-nginx'",
+      since: '2026-12-06T11:50:00.000Z',
+    };
+    const degraded = {
+      engine: 'argocd' as const,
+      kind: 'Application',
+      namespace: 'argocd',
+      name: 'payments',
+      state: 'failed' as const,
+      reason: 'Degraded',
+    };
+    const outOfSync = {
+      engine: 'argocd' as const,
+      kind: 'Application',
+      namespace: 'argocd',
+      name: 'search',
+      state: 'out-of-sync' as const,
+      reason: 'OutOfSync',
+    };
+    const gitops = (
+      failing: Array<typeof buildFailed | typeof degraded>,
+      drifting: Array<typeof outOfSync> = [],
+    ): ProbeResult => ({
+      ...healthy,
+      gitops: {
+        objects: 5,
+        failingCount: failing.length,
+        outOfSyncCount: drifting.length,
+        failing,
+        outOfSync: drifting,
+      },
+    });
+
+    it('raises a failing Kustomization after forSeconds, keeps it while GitOps cannot be listed, and resolves when it is ready', async () => {
+      const { alerts, evaluator, register, probe, clusters } = await setup(
+        databaseId,
+        { gitopsReconciliation: 600, gitopsDrift: 1800 },
+      );
+      await register('pay-eu1');
+      await probe('pay-eu1', gitops([buildFailed]), at(0));
+      expect((await clusters.get('pay-eu1'))?.status.gitops).toEqual({
+        objects: 5,
+        failingCount: 1,
+        outOfSyncCount: 0,
+        failing: [buildFailed],
+        outOfSync: [],
+        checkedAt: at(0).toISOString(),
+      });
+
+      expect((await evaluator.evaluate(at(0))).fired).toEqual([]);
+      expect((await evaluator.evaluate(at(599))).fired).toEqual([]);
+      // Pending: not listed, not sent.
+      expect((await alerts.list({ limit: 10, offset: 0 })).items).toEqual([]);
+      expect(await alerts.readAfter(0, 10)).toEqual([]);
+
+      const { fired } = await evaluator.evaluate(at(600));
+      expect(fired).toEqual([
+        expect.objectContaining({
+          fingerprint: alertFingerprint(
+            'KmpGitOpsReconciliationFailing',
+            'pay-eu1',
+          ),
+          alertname: 'KmpGitOpsReconciliationFailing',
+          severity: 'high',
+          status: 'firing',
+          startsAt: at(0).toISOString(),
+          summary: '1 GitOps object failing to reconcile on pay-eu1',
+          labels: expect.objectContaining({
+            cluster: 'pay-eu1',
+            engine: 'flux',
+          }),
+        }),
+      ]);
+      expect(fired[0].description).toContain(
+        "Kustomization flux-system/infrastructure: BuildFailed — kustomize build failed: accumulating resources from 'ingress-nginx'",
+      );
+
+      // A refresh that could not list the GitOps objects keeps the last
+      // observation: the alert stays.
+      await probe('pay-eu1', healthy, at(700));
+      expect(await evaluator.evaluate(at(700))).toMatchObject({
+        fired: [],
+        resolved: [],
+      });
+      expect((await clusters.get('pay-eu1'))?.status.gitops?.checkedAt).toBe(
+        at(0).toISOString(),
+      );
+
+      await probe('pay-eu1', gitops([]), at(800));
+      const { resolved } = await evaluator.evaluate(at(800));
+      expect(resolved).toEqual([
+        expect.objectContaining({
+          alertname: 'KmpGitOpsReconciliationFailing',
+          status: 'resolved',
+          endsAt: at(800).toISOString(),
+        }),
+      ]);
+      expect((await alerts.readAfter(0, 10)).map(e => e.status)).toEqual([
+        'firing',
+        'resolved',
+      ]);
+    });
+
+    it('raises prolonged Argo CD drift with its own forSeconds, names failing objects of both engines without an engine label, and skips unreachable clusters', async () => {
+      const { evaluator, register, probe } = await setup(databaseId, {
+        gitopsReconciliation: 600,
+        gitopsDrift: 1800,
+      });
+      await register('pay-eu1');
+      await register('pay-eu2');
+      await probe('pay-eu1', gitops([degraded, buildFailed], [outOfSync]));
+      await probe('pay-eu2', gitops([], [outOfSync]));
+
+      expect((await evaluator.evaluate(at(0))).fired).toEqual([]);
+      const failing = await evaluator.evaluate(at(600));
+      expect(failing.fired).toEqual([
+        expect.objectContaining({
+          alertname: 'KmpGitOpsReconciliationFailing',
+          cluster: 'pay-eu1',
+          summary: '2 GitOps objects failing to reconcile on pay-eu1',
+        }),
+      ]);
+      expect(failing.fired[0].labels).not.toHaveProperty('engine');
+      expect(failing.fired[0].description).toContain(
+        'Application argocd/payments: Degraded',
+      );
+      expect(failing.fired[0].description).toContain(
+        'Kustomization flux-system/infrastructure: BuildFailed',
+      );
+      expect((await evaluator.evaluate(at(1799))).fired).toEqual([]);
+
+      // pay-eu2 syncs before its drift was prolonged: never fires.
+      await probe('pay-eu2', gitops([]));
+      const drift = await evaluator.evaluate(at(1800));
+      expect(drift.fired).toEqual([
+        expect.objectContaining({
+          alertname: 'KmpGitOpsOutOfSync',
+          cluster: 'pay-eu1',
+          severity: 'high',
+          startsAt: at(0).toISOString(),
+          summary: '1 Argo CD application out of sync on pay-eu1',
+          labels: expect.objectContaining({ engine: 'argocd' }),
+        }),
+      ]);
+      expect(drift.fired[0].description).toContain(
+        'Application argocd/search: OutOfSync',
+      );
+
+      // Unreachable: the GitOps rules do not apply to what is stale.
+      await probe('pay-eu1', { ok: false, error: 'x' });
+      await probe('pay-eu1', { ok: false, error: 'x' });
+      const down = await evaluator.evaluate(at(1900));
+      expect(down.fired.map(a => a.alertname)).toEqual([
+        'KmpClusterUnreachable',
+      ]);
+      expect(down.resolved.map(a => a.alertname).sort()).toEqual([
+        'KmpGitOpsOutOfSync',
+        'KmpGitOpsReconciliationFailing',
+      ]);
+    });
+  });
+
   it('lists with filters, paging and the caller\u2019s cluster criteria, and counts open alerts per cluster', async () => {
     const { alerts, evaluator, register, probe } = await setup(databaseId);
     for (const [name, group] of [

@@ -15,12 +15,17 @@ describe('readAlertsConfig', () => {
         controlPlaneUnhealthy: { enabled: true, forSeconds: 120 },
         nodesNotReady: { enabled: true, forSeconds: 900 },
         policyDrift: { enabled: true, forSeconds: 1800 },
+        gitopsReconciliation: { enabled: true, forSeconds: 600 },
+        gitopsDrift: { enabled: true, forSeconds: 1800 },
       },
     });
     expect(
       read({ rules: { nodesNotReady: { enabled: false } } }).rules
         .nodesNotReady,
     ).toEqual({ enabled: false, forSeconds: 900 });
+    expect(
+      read({ rules: { gitopsDrift: { forSeconds: 3600 } } }).rules.gitopsDrift,
+    ).toEqual({ enabled: true, forSeconds: 3600 });
   });
 
   it('names the key of the first problem, never a header value', () => {

@@ -10,6 +10,8 @@ export const ALERT_RULES = [
   'nodesNotReady',
   'policyDrift',
   'certificateExpiry',
+  'gitopsReconciliation',
+  'gitopsDrift',
 ] as const;
 export type AlertRuleName = (typeof ALERT_RULES)[number];
 
@@ -30,6 +32,12 @@ const DEFAULT_FOR_SECONDS: Record<AlertRuleName, number> = {
   policyDrift: 1800,
   // The warning window is days long; no need to wait.
   certificateExpiry: 0,
+  // Longer than a GitOps controller's retry interval, so that a failure
+  // the next reconciliation repairs does not page anyone.
+  gitopsReconciliation: 600,
+  // "Prolonged" drift: an application mid-sync or awaiting a manual sync
+  // for a while is not.
+  gitopsDrift: 1800,
 };
 
 const ruleSchema = z

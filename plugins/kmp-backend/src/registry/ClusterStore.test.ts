@@ -404,4 +404,71 @@ describe.each(databases.eachSupportedId())('ClusterStore on %s', databaseId => {
     ]);
     expect(await store.listProbeTargets()).toEqual(['a']);
   });
+
+  it('keeps the last complete GitOps observation, without a new revision, and forgets it when the cluster is registered anew', async () => {
+    const store = await createStore(databaseId);
+    await store.register({ fields: fields('a'), source: 'api', actor: 'x' });
+    const ok = {
+      ok: true as const,
+      nodeCount: 1,
+      nodesReady: 1,
+      controlPlaneHealthy: true,
+    };
+    await store.recordProbe('a', ok, { unreachableAfter: 2 });
+    expect((await store.get('a'))?.status).not.toHaveProperty('gitops');
+    const revision = await store.currentRevision();
+
+    const failing = {
+      engine: 'flux' as const,
+      kind: 'Kustomization',
+      namespace: 'flux-system',
+      name: 'infrastructure',
+      state: 'failed' as const,
+      reason: 'BuildFailed',
+      message: 'kustomize build failed',
+      since: '2026-12-06T11:50:00.000Z',
+    };
+    const gitops = {
+      objects: 4,
+      failingCount: 1,
+      outOfSyncCount: 0,
+      failing: [failing],
+      outOfSync: [],
+    };
+    const seen = new Date('2026-12-06T12:00:00.000Z');
+    await store.recordProbe(
+      'a',
+      { ...ok, gitops },
+      { unreachableAfter: 2, now: seen },
+    );
+    const expected = { ...gitops, checkedAt: seen.toISOString() };
+    expect((await store.get('a'))?.status.gitops).toEqual(expected);
+    expect((await store.list({})).items[0].status.gitops).toEqual(expected);
+    // Not something the catalog shows.
+    expect(await store.currentRevision()).toBe(revision);
+
+    // GitOps not listable, or the cluster not answering: the last stays.
+    await store.recordProbe('a', ok, { unreachableAfter: 2 });
+    await store.recordProbe(
+      'a',
+      { ok: false, error: 'timeout' },
+      { unreachableAfter: 2 },
+    );
+    expect((await store.get('a'))?.status.gitops).toEqual(expected);
+
+    // All reconciled now.
+    await store.recordProbe(
+      'a',
+      { ...ok, gitops: { ...gitops, failingCount: 0, failing: [] } },
+      { unreachableAfter: 2, now: seen },
+    );
+    expect((await store.get('a'))?.status.gitops).toMatchObject({
+      failingCount: 0,
+      failing: [],
+    });
+
+    await store.decommission({ name: 'a', actor: 'x' });
+    await store.register({ fields: fields('a'), source: 'api', actor: 'x' });
+    expect((await store.get('a'))?.status).not.toHaveProperty('gitops');
+  });
 });

@@ -1,6 +1,8 @@
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import {
   Cluster,
+  ClusterGitOpsStatus,
+  clusterGitOpsStatusSchema,
   ClusterLifecycleState,
   ClusterTenant,
   RegisteredCluster,
@@ -43,6 +45,8 @@ type Row = {
   consecutive_failures: number;
   serving_cert_not_after: Date | string | null;
   serving_cert_subject: string | null;
+  gitops_status: string | null;
+  gitops_checked_at: Date | string | number | null;
   revision: number | string;
   created_at: Date | string | number;
   updated_at: Date | string | number;
@@ -99,12 +103,30 @@ export type ProbeResult =
       tenants?: ClusterTenant[];
       /** The API server's serving certificate (TLS only). */
       servingCertificate?: { notAfter: string; subject: string };
+      /** GitOps objects failing or out of sync; absent when they could not all be listed. */
+      gitops?: Omit<ClusterGitOpsStatus, 'checkedAt'>;
     }
   | { ok: false; error: string };
 
 function iso(value: Date | string | number | null | undefined) {
   if (value === null || value === undefined) return undefined;
   return new Date(value as any).toISOString();
+}
+
+/** The stored GitOps summary, or nothing when there is none (or it is unreadable). */
+function gitopsOf(row: Row): ClusterGitOpsStatus | undefined {
+  if (!row.gitops_status) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(row.gitops_status);
+  } catch {
+    return undefined;
+  }
+  const parsed = clusterGitOpsStatusSchema.safeParse({
+    ...(value as object),
+    ...(row.gitops_checked_at ? { checkedAt: iso(row.gitops_checked_at) } : {}),
+  });
+  return parsed.success ? parsed.data : undefined;
 }
 
 function toCluster(row: Row): RegisteredCluster {
@@ -131,6 +153,7 @@ function toCluster(row: Row): RegisteredCluster {
           },
         }
       : {}),
+    ...optional('gitops', gitopsOf(row)),
   };
   return {
     name: row.name,
@@ -319,6 +342,9 @@ export class ClusterStore {
         last_checked_at: null,
         last_error: null,
         consecutive_failures: 0,
+        // A cluster registered anew starts without observations.
+        gitops_status: null,
+        gitops_checked_at: null,
         revision,
         created_at: now,
         updated_at: now,
@@ -570,6 +596,14 @@ export class ClusterStore {
                   result.servingCertificate.notAfter,
                 ),
                 serving_cert_subject: result.servingCertificate.subject,
+              }
+            : {}),
+          // Absent when the GitOps objects could not all be listed: the
+          // last observation stays.
+          ...(result.gitops
+            ? {
+                gitops_status: JSON.stringify(result.gitops),
+                gitops_checked_at: now,
               }
             : {}),
         };

@@ -22,6 +22,32 @@ const listParam = (name: string, description: string) =>
     },
   } as const);
 
+/** A GitOps object failing or out of sync, in a cluster's status. */
+const gitopsObject = {
+  type: 'object',
+  properties: {
+    engine: { type: 'string', enum: ['flux', 'argocd'] },
+    kind: { type: 'string' },
+    namespace: { type: 'string' },
+    name: { type: 'string' },
+    state: {
+      type: 'string',
+      enum: [
+        'ready',
+        'progressing',
+        'failed',
+        'out-of-sync',
+        'suspended',
+        'unknown',
+      ],
+    },
+    reason: { type: 'string' },
+    message: { type: 'string', maxLength: 300 },
+    since: { type: 'string', format: 'date-time' },
+  },
+  required: ['engine', 'kind', 'namespace', 'name', 'state'],
+} as const;
+
 export const registryPaths = {
   '/environment-groups': {
     get: {
@@ -448,6 +474,34 @@ export const registrySchemas = {
               subject: { type: 'string' },
             },
             required: ['notAfter', 'subject'],
+          },
+          gitops: {
+            type: 'object',
+            description:
+              'Flux Kustomizations and HelmReleases and Argo CD Applications failing or out of sync (at most 50 of each, with total counts), from the last refresh that could list them all; absent when never observed.',
+            properties: {
+              objects: { type: 'integer' },
+              failingCount: { type: 'integer' },
+              outOfSyncCount: { type: 'integer' },
+              failing: {
+                type: 'array',
+                maxItems: 50,
+                items: gitopsObject,
+              },
+              outOfSync: {
+                type: 'array',
+                maxItems: 50,
+                items: gitopsObject,
+              },
+              checkedAt: { type: 'string', format: 'date-time' },
+            },
+            required: [
+              'objects',
+              'failingCount',
+              'outOfSyncCount',
+              'failing',
+              'outOfSync',
+            ],
           },
         },
       },

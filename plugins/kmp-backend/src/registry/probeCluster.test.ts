@@ -83,6 +83,14 @@ describe('probeCluster', () => {
         { namespace: 'checkout', team: 'team-payments' },
         { namespace: 'search', team: 'team-search' },
       ],
+      // No GitOps engine installed (every GitOps list answers 404).
+      gitops: {
+        objects: 0,
+        failingCount: 0,
+        outOfSyncCount: 0,
+        failing: [],
+        outOfSync: [],
+      },
     });
     expect(asked).toContain(`${TENANTS}&continue=page-2`);
   });
@@ -132,5 +140,229 @@ describe('probeCluster', () => {
     const result = await probeCluster(client, 5_000);
     expect(result).toMatchObject({ ok: true });
     expect(result).not.toHaveProperty('tenants');
+  });
+
+  describe('GitOps state', () => {
+    const KS = '/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations?limit=500';
+    const HR = '/apis/helm.toolkit.fluxcd.io/v2/helmreleases?limit=500';
+    const APPS = '/apis/argoproj.io/v1alpha1/applications?limit=500';
+    const t = '2026-12-06T11:50:00Z';
+    const kustomization = (
+      namespace: string,
+      name: string,
+      ready: { status: string; reason: string; message?: string },
+    ) => ({
+      apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+      kind: 'Kustomization',
+      metadata: { namespace, name },
+      status: {
+        conditions: [{ type: 'Ready', lastTransitionTime: t, ...ready }],
+      },
+    });
+    const app = (name: string, sync: string, health: string) => ({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Application',
+      metadata: { namespace: 'argocd', name },
+      status: {
+        sync: { status: sync },
+        health: { status: health },
+        reconciledAt: t,
+      },
+    });
+    const list = (items: unknown[], next?: string) => ({
+      status: 200,
+      body: { items, ...(next ? { metadata: { continue: next } } : {}) },
+    });
+
+    it('lists Flux and Argo CD objects across namespaces, paged, and keeps the failing and out-of-sync ones', async () => {
+      const { client, asked } = server({
+        ...healthy,
+        [KS]: list(
+          [
+            kustomization('flux-system', 'apps', {
+              status: 'True',
+              reason: 'ReconciliationSucceeded',
+            }),
+            kustomization('flux-system', 'infrastructure', {
+              status: 'False',
+              reason: 'BuildFailed',
+              message: `kustomize build failed: ${'x'.repeat(400)}`,
+            }),
+          ],
+          'ks-2',
+        ),
+        [`${KS}&continue=ks-2`]: list([
+          kustomization('team-a', 'waiting', {
+            status: 'False',
+            reason: 'DependencyNotReady',
+          }),
+        ]),
+        [HR]: list([
+          {
+            apiVersion: 'helm.toolkit.fluxcd.io/v2',
+            kind: 'HelmRelease',
+            metadata: { namespace: 'team-payments', name: 'redis' },
+            status: {
+              conditions: [
+                {
+                  type: 'Ready',
+                  status: 'False',
+                  reason: 'UpgradeFailed',
+                  message: 'Helm upgrade failed',
+                },
+              ],
+            },
+          },
+        ]),
+        [APPS]: list([
+          app('storefront', 'Synced', 'Healthy'),
+          app('payments', 'OutOfSync', 'Degraded'),
+          app('search', 'OutOfSync', 'Healthy'),
+        ]),
+      });
+      const result = await probeCluster(client, 5_000);
+      expect(result).toMatchObject({ ok: true, controlPlaneHealthy: true });
+      expect(asked).toContain(`${KS}&continue=ks-2`);
+      const gitops = (result as { gitops?: any }).gitops;
+      expect(gitops).toEqual({
+        objects: 7,
+        failingCount: 3,
+        outOfSyncCount: 1,
+        failing: [
+          {
+            engine: 'argocd',
+            kind: 'Application',
+            namespace: 'argocd',
+            name: 'payments',
+            state: 'failed',
+            reason: 'Degraded',
+            since: '2026-12-06T11:50:00.000Z',
+          },
+          {
+            engine: 'flux',
+            kind: 'HelmRelease',
+            namespace: 'team-payments',
+            name: 'redis',
+            state: 'failed',
+            reason: 'UpgradeFailed',
+            message: 'Helm upgrade failed',
+          },
+          {
+            engine: 'flux',
+            kind: 'Kustomization',
+            namespace: 'flux-system',
+            name: 'infrastructure',
+            state: 'failed',
+            reason: 'BuildFailed',
+            message: expect.stringMatching(/^kustomize build failed: x+…$/),
+            since: '2026-12-06T11:50:00.000Z',
+          },
+        ],
+        outOfSync: [
+          {
+            engine: 'argocd',
+            kind: 'Application',
+            namespace: 'argocd',
+            name: 'search',
+            state: 'out-of-sync',
+            reason: 'OutOfSync',
+            since: '2026-12-06T11:50:00.000Z',
+          },
+        ],
+      });
+      expect(gitops.failing[2].message).toHaveLength(300);
+    });
+
+    it('keeps at most 50 of each list, with the total count', async () => {
+      const failing = Array.from({ length: 60 }, (_, i) =>
+        kustomization('flux-system', `ks-${String(i).padStart(2, '0')}`, {
+          status: 'False',
+          reason: 'HealthCheckFailed',
+        }),
+      );
+      const { client } = server({ ...healthy, [KS]: list(failing) });
+      const result = (await probeCluster(client, 5_000)) as { gitops?: any };
+      expect(result.gitops.objects).toBe(60);
+      expect(result.gitops.failingCount).toBe(60);
+      expect(result.gitops.failing).toHaveLength(50);
+      expect(result.gitops.failing[49].name).toBe('ks-49');
+    });
+
+    it('reports no GitOps objects when no engine is installed (404 for every kind)', async () => {
+      const { client, asked } = server(healthy);
+      const result = await probeCluster(client, 5_000);
+      expect(asked).toEqual(expect.arrayContaining([KS, HR, APPS]));
+      expect(result).toMatchObject({
+        ok: true,
+        gitops: {
+          objects: 0,
+          failingCount: 0,
+          outOfSyncCount: 0,
+          failing: [],
+          outOfSync: [],
+        },
+      });
+    });
+
+    it('reports no GitOps state, and stays healthy, when one kind may not be listed', async () => {
+      const { client } = server({
+        ...healthy,
+        [KS]: list([
+          kustomization('flux-system', 'infrastructure', {
+            status: 'False',
+            reason: 'BuildFailed',
+          }),
+        ]),
+        [APPS]: { status: 403, body: { kind: 'Status', code: 403 } },
+      });
+      const result = await probeCluster(client, 5_000);
+      expect(result).toMatchObject({
+        ok: true,
+        controlPlaneHealthy: true,
+        nodeCount: 1,
+      });
+      expect(result).not.toHaveProperty('gitops');
+    });
+
+    it('reports no GitOps state rather than a part of it when a list does not end', async () => {
+      const pages: Record<string, Answer> = {};
+      for (let page = 0; page < 101; page++) {
+        pages[page === 0 ? HR : `${HR}&continue=p${page}`] = list(
+          [],
+          `p${page + 1}`,
+        );
+      }
+      const { client } = server({ ...healthy, ...pages });
+      const result = await probeCluster(client, 5_000);
+      expect(result).toMatchObject({ ok: true });
+      expect(result).not.toHaveProperty('gitops');
+    });
+
+    it('does not fail the health probe when a GitOps list is slower than the deadline', async () => {
+      const { client } = server(healthy);
+      const slow = {
+        ...client,
+        get: async (path: string, deadline: number) => {
+          if (path.startsWith('/apis/argoproj.io/')) {
+            // Answers only after the deadline, as ClusterClient would time out.
+            await new Promise(r => setTimeout(r, deadline - Date.now() + 20));
+            throw new ClusterRequestError(`GET ${path} timed out`);
+          }
+          return client.get(path, deadline);
+        },
+        getJson: async <T>(path: string, deadline: number): Promise<T> => {
+          const { status, body } = await slow.get(path, deadline);
+          if (status !== 200) {
+            throw new ClusterRequestError(`${path}: ${status}`, status);
+          }
+          return JSON.parse(body) as T;
+        },
+      };
+      const started = Date.now();
+      const result = await probeCluster(slow, 300);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(result).toMatchObject({ ok: true, controlPlaneHealthy: true });
+      expect(result).not.toHaveProperty('gitops');
+    });
   });
 });

@@ -1,6 +1,15 @@
-import { ClusterTenant, KMP_TEAM_LABEL } from '@kmp/plugin-kmp-common';
+import {
+  classifyArgoApplication,
+  classifyFluxObject,
+  ClusterGitOpsObject,
+  ClusterGitOpsStatus,
+  ClusterTenant,
+  GitOpsClassification,
+  GitOpsObject,
+  KMP_TEAM_LABEL,
+} from '@kmp/plugin-kmp-common';
 import { ProbeResult } from './ClusterStore';
-import { ClusterClient } from './ClusterClient';
+import { ClusterClient, ClusterRequestError } from './ClusterClient';
 
 type VersionInfo = { gitVersion?: string; platform?: string };
 type NodeList = {
@@ -101,9 +110,126 @@ async function tenantsOf(
     .sort((a, b) => a.namespace.localeCompare(b.namespace));
 }
 
+/** The GitOps kinds the refresh loop summarises, listed across namespaces. */
+export const GITOPS_SOURCES: ReadonlyArray<{
+  engine: ClusterGitOpsObject['engine'];
+  kind: string;
+  path: string;
+  classify: (o: GitOpsObject) => GitOpsClassification;
+}> = [
+  {
+    engine: 'flux',
+    kind: 'Kustomization',
+    path: '/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations',
+    classify: classifyFluxObject,
+  },
+  {
+    engine: 'flux',
+    kind: 'HelmRelease',
+    path: '/apis/helm.toolkit.fluxcd.io/v2/helmreleases',
+    classify: classifyFluxObject,
+  },
+  {
+    engine: 'argocd',
+    kind: 'Application',
+    path: '/apis/argoproj.io/v1alpha1/applications',
+    classify: classifyArgoApplication,
+  },
+];
+
+/** At most this many failing (and out-of-sync) objects are kept per cluster. */
+const GITOPS_LIST_LIMIT = 50;
+const GITOPS_MESSAGE_LIMIT = 300;
+
+const clip = (text: string | undefined, limit: number) =>
+  text === undefined || text.length <= limit
+    ? text
+    : `${text.slice(0, limit - 1)}…`;
+
+/**
+ * The GitOps state of a cluster: its Flux Kustomizations and HelmReleases
+ * and Argo CD Applications, with those failing or out of sync. A kind
+ * whose API is not served (404: the engine is not installed) counts as
+ * none; when any kind cannot be listed completely (refused, timed out,
+ * too many pages) the state is unknown (undefined): the health probe does
+ * not fail for it, and the last observation stays.
+ */
+async function gitopsOf(
+  client: Pick<ClusterClient, 'getJson'>,
+  deadline: number,
+): Promise<ClusterGitOpsStatus | undefined> {
+  let lists: Array<{
+    source: (typeof GITOPS_SOURCES)[number];
+    items: GitOpsObject[];
+  }>;
+  try {
+    lists = await Promise.all(
+      GITOPS_SOURCES.map(async source => {
+        try {
+          const list = await listAll<GitOpsObject>(
+            client,
+            source.path,
+            deadline,
+          );
+          if (!list.complete) throw new Error(`${source.path}: incomplete`);
+          return { source, items: list.items };
+        } catch (error) {
+          if (
+            error instanceof ClusterRequestError &&
+            error.statusCode === 404
+          ) {
+            return { source, items: [] };
+          }
+          throw error;
+        }
+      }),
+    );
+  } catch {
+    return undefined;
+  }
+  const failing: ClusterGitOpsObject[] = [];
+  const outOfSync: ClusterGitOpsObject[] = [];
+  let objects = 0;
+  for (const { source, items } of lists) {
+    for (const item of items) {
+      objects++;
+      const c = source.classify(item);
+      if (c.state !== 'failed' && c.state !== 'out-of-sync') continue;
+      const entry: ClusterGitOpsObject = {
+        engine: source.engine,
+        kind: source.kind,
+        namespace: item.metadata?.namespace ?? '',
+        name: item.metadata?.name ?? '',
+        state: c.state,
+        ...(c.reason ? { reason: clip(c.reason, GITOPS_MESSAGE_LIMIT) } : {}),
+        ...(c.message
+          ? { message: clip(c.message, GITOPS_MESSAGE_LIMIT) }
+          : {}),
+        ...(c.since ? { since: c.since } : {}),
+      };
+      if (!entry.name) continue;
+      (c.state === 'failed' ? failing : outOfSync).push(entry);
+    }
+  }
+  const order = (a: ClusterGitOpsObject, b: ClusterGitOpsObject) =>
+    a.kind.localeCompare(b.kind) ||
+    a.namespace.localeCompare(b.namespace) ||
+    a.name.localeCompare(b.name);
+  failing.sort(order);
+  outOfSync.sort(order);
+  return {
+    objects,
+    failingCount: failing.length,
+    outOfSyncCount: outOfSync.length,
+    failing: failing.slice(0, GITOPS_LIST_LIMIT),
+    outOfSync: outOfSync.slice(0, GITOPS_LIST_LIMIT),
+  };
+}
+
 /**
  * One refresh of one cluster: version, control-plane readiness, node count
- * and readiness, and its tenant namespaces, all within `timeoutMs`.
+ * and readiness, its tenant namespaces and its GitOps state, all within
+ * `timeoutMs`.
  */
 export async function probeCluster(
   client: Pick<ClusterClient, 'get' | 'getJson'>,
@@ -111,7 +237,7 @@ export async function probeCluster(
 ): Promise<ProbeResult> {
   const deadline = Date.now() + timeoutMs;
   try {
-    const [version, readyz, nodes, tenants] = await Promise.all([
+    const [version, readyz, nodes, tenants, gitops] = await Promise.all([
       client.getJson<VersionInfo>('/version', deadline),
       client.get('/readyz', deadline),
       // Far-edge estates are small, data centres are not: paged.
@@ -121,6 +247,7 @@ export async function probeCluster(
         deadline,
       ).then(list => list.items),
       tenantsOf(client, deadline),
+      gitopsOf(client, deadline),
     ]);
     const nodesReady = nodes.filter(n =>
       n.status?.conditions?.some(
@@ -141,6 +268,7 @@ export async function probeCluster(
         ? { servingCertificate: readyz.servingCertificate }
         : {}),
       ...(tenants ? { tenants } : {}),
+      ...(gitops ? { gitops } : {}),
     };
   } catch (error) {
     return { ok: false, error: (error as Error).message };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dnsLabelSchema, entityRefSchema, environmentSchema } from './common';
+import { gitOpsEngineSchema, gitOpsStateSchema } from '../gitops/classify';
 
 /**
  * How KMP reaches a cluster: `direct` to its API server, `edge` through an
@@ -83,6 +84,46 @@ export const clusterSchema = z.object({
 export type Cluster = z.infer<typeof clusterSchema>;
 
 /**
+ * One GitOps object that needs attention, as the registry's refresh loop
+ * last observed it.
+ *
+ * @public
+ */
+export const clusterGitOpsObjectSchema = z.object({
+  engine: gitOpsEngineSchema,
+  kind: z.string().min(1).max(63),
+  namespace: z.string().max(253),
+  name: z.string().min(1).max(253),
+  state: gitOpsStateSchema,
+  reason: z.string().max(300).optional(),
+  message: z.string().max(300).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** @public */
+export type ClusterGitOpsObject = z.infer<typeof clusterGitOpsObjectSchema>;
+
+/**
+ * The GitOps state of a cluster, summarised: how many Flux Kustomizations
+ * and HelmReleases and Argo CD Applications it has, and those failing or
+ * (Argo CD) out of sync, at most 50 of each with their total counts.
+ *
+ * @public
+ */
+export const clusterGitOpsStatusSchema = z.object({
+  objects: z.number().int().nonnegative(),
+  failingCount: z.number().int().nonnegative(),
+  outOfSyncCount: z.number().int().nonnegative(),
+  failing: z.array(clusterGitOpsObjectSchema).max(50),
+  outOfSync: z.array(clusterGitOpsObjectSchema).max(50),
+  /** When the refresh loop last listed them completely. */
+  checkedAt: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** @public */
+export type ClusterGitOpsStatus = z.infer<typeof clusterGitOpsStatusSchema>;
+
+/**
  * Live metadata the registry's refresh loop observes on a cluster.
  *
  * @public
@@ -102,6 +143,11 @@ export const clusterStatusSchema = z.object({
       subject: z.string().max(500),
     })
     .optional(),
+  /**
+   * GitOps objects failing or out of sync, from the last refresh that
+   * could list them all; absent when never observed.
+   */
+  gitops: clusterGitOpsStatusSchema.optional(),
 });
 
 /** @public */

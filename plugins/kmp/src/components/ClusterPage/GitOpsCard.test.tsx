@@ -82,6 +82,7 @@ describe('GitOpsCard', () => {
     );
     const ks = (await screen.findByText('infrastructure')).closest('tr')!;
     expect(within(ks).getByText('BuildFailed')).toBeInTheDocument();
+    expect(within(ks).getByLabelText('Status error')).toBeInTheDocument();
     expect(within(ks).getByText('main@sha1:a1b2c3d4e5f6')).toBeInTheDocument();
     const hr = screen.getByText('redis').closest('tr')!;
     expect(within(hr).getByText('Ready')).toBeInTheDocument();
@@ -90,6 +91,77 @@ describe('GitOpsCard', () => {
     expect(within(app).getByText('OutOfSync · Degraded')).toBeInTheDocument();
     expect(
       within(app).getByText(/exceeded its progress deadline/),
+    ).toBeInTheDocument();
+  });
+
+  it('tells failing objects from ones still reconciling or suspended, as the alerts do', async () => {
+    const kustomization = (name: string, ready: object, spec = {}) => ({
+      apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+      kind: 'Kustomization',
+      metadata: { name, namespace: 'flux-system' },
+      spec,
+      status: { conditions: [{ type: 'Ready', ...ready }] },
+    });
+    await renderInTestApp(
+      <Wrapper
+        api={fakeKmpApi({
+          me: me('ops'),
+          broker: {
+            '/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations': [
+              kustomization('waiting', {
+                status: 'False',
+                reason: 'DependencyNotReady',
+                message: "dependency 'flux-system/infrastructure' is not ready",
+              }),
+              kustomization(
+                'paused',
+                { status: 'False', reason: 'BuildFailed' },
+                { suspend: true },
+              ),
+              kustomization('broken', {
+                status: 'False',
+                reason: 'HealthCheckFailed',
+              }),
+            ],
+            '/apis/argoproj.io/v1alpha1/applications': [
+              {
+                apiVersion: 'argoproj.io/v1alpha1',
+                kind: 'Application',
+                metadata: { name: 'search', namespace: 'argocd' },
+                status: {
+                  sync: { status: 'OutOfSync' },
+                  health: { status: 'Healthy' },
+                  operationState: {
+                    phase: 'Failed',
+                    message: 'one or more objects failed to apply',
+                  },
+                },
+              },
+            ],
+          },
+        })}
+      >
+        <GitOpsCard />
+      </Wrapper>,
+    );
+    const row = async (name: string) =>
+      within((await screen.findByText(name)).closest('tr')!);
+    const waiting = await row('waiting');
+    expect(waiting.getByText('DependencyNotReady')).toBeInTheDocument();
+    expect(waiting.getByLabelText('Status pending')).toBeInTheDocument();
+    expect(waiting.queryByLabelText('Status error')).toBeNull();
+    const paused = await row('paused');
+    expect(paused.getByText('Suspended')).toBeInTheDocument();
+    expect(paused.getByLabelText('Status warning')).toBeInTheDocument();
+    const broken = await row('broken');
+    expect(broken.getByText('HealthCheckFailed')).toBeInTheDocument();
+    expect(broken.getByLabelText('Status error')).toBeInTheDocument();
+    // A failed sync is a failure even while the app itself is Healthy.
+    const search = await row('search');
+    expect(search.getByText('OutOfSync · Healthy')).toBeInTheDocument();
+    expect(search.getByLabelText('Status error')).toBeInTheDocument();
+    expect(
+      search.getByText('one or more objects failed to apply'),
     ).toBeInTheDocument();
   });
 

@@ -12,25 +12,19 @@ import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
+import {
+  classifyArgoApplication,
+  classifyFluxObject,
+  GitOpsObject as GitOpsResource,
+  GitOpsState,
+} from '@kmp/plugin-kmp-common';
 import { ReactNode } from 'react';
 import { KmpBrokerError, KubernetesObject } from '../../api';
 import { useBrokerList } from '../../hooks';
 import { BrokerErrorState } from './BrokerErrorState';
 import { useKmpCluster } from './KmpClusterContext';
-import { Condition, conditionOf } from './kubernetes';
 
-type GitOpsObject = KubernetesObject & {
-  status?: {
-    conditions?: Condition[];
-    lastAppliedRevision?: string;
-    lastAttemptedRevision?: string;
-    artifact?: { revision?: string };
-    history?: Array<{ chartVersion?: string }>;
-    sync?: { status?: string; revision?: string };
-    health?: { status?: string; message?: string };
-    operationState?: { phase?: string; message?: string };
-  };
-};
+type GitOpsObject = KubernetesObject & Pick<GitOpsResource, 'spec' | 'status'>;
 
 /** The GitOps kinds KMP reads, where their CRDs are installed. */
 const SOURCES: Array<{
@@ -77,48 +71,61 @@ interface Row {
 const short = (revision?: string) =>
   revision?.replace(/([0-9a-f]{12})[0-9a-f]{28}\b/, '$1') ?? '—';
 
+/** The status badge of a classified state; the text says what the engine says. */
+function badge(state: GitOpsState, text: string): ReactNode {
+  switch (state) {
+    case 'ready':
+      return <StatusOK>{text}</StatusOK>;
+    case 'failed':
+      return <StatusError>{text}</StatusError>;
+    case 'out-of-sync':
+    case 'suspended':
+      return <StatusWarning>{text}</StatusWarning>;
+    default:
+      return <StatusPending>{text}</StatusPending>;
+  }
+}
+
+const FLUX_TEXT: Record<GitOpsState, string> = {
+  ready: 'Ready',
+  failed: 'Not ready',
+  progressing: 'Reconciling',
+  'out-of-sync': 'Out of sync',
+  suspended: 'Suspended',
+  unknown: 'unknown',
+};
+
 function fluxRow(kind: string, o: GitOpsObject): Row {
-  const ready = conditionOf(o, 'Ready');
-  let status: ReactNode;
-  if (!ready) status = <StatusPending>unknown</StatusPending>;
-  else if (ready.status === 'True') status = <StatusOK>Ready</StatusOK>;
-  else if (ready.status === 'False') {
-    status = <StatusError>{ready.reason ?? 'Not ready'}</StatusError>;
-  } else
-    status = <StatusPending>{ready.reason ?? 'Reconciling'}</StatusPending>;
-  const revision =
-    o.status?.lastAppliedRevision ??
-    o.status?.artifact?.revision ??
-    o.status?.history?.[0]?.chartVersion ??
-    o.status?.lastAttemptedRevision;
+  const c = classifyFluxObject(o);
+  const text =
+    c.state === 'ready' || c.state === 'suspended' || c.state === 'unknown'
+      ? FLUX_TEXT[c.state]
+      : c.reason ?? FLUX_TEXT[c.state];
   return {
     kind,
     namespace: o.metadata.namespace ?? '',
     name: o.metadata.name,
-    status,
-    revision: short(revision),
-    message: ready?.message ?? '',
+    status: badge(c.state, text),
+    revision: short(c.revision),
+    message: c.message ?? '',
   };
 }
 
 function argoRow(o: GitOpsObject): Row {
+  const c = classifyArgoApplication(o);
   const sync = o.status?.sync?.status ?? 'Unknown';
   const health = o.status?.health?.status ?? 'Unknown';
-  const text = `${sync} · ${health}`;
-  let status: ReactNode = <StatusWarning>{text}</StatusWarning>;
-  if (sync === 'Synced' && health === 'Healthy') {
-    status = <StatusOK>{text}</StatusOK>;
-  } else if (health === 'Degraded' || health === 'Missing') {
-    status = <StatusError>{text}</StatusError>;
-  }
   return {
     kind: 'Application',
     namespace: o.metadata.namespace ?? '',
     name: o.metadata.name,
-    status,
-    revision: short(o.status?.sync?.revision),
-    message:
-      o.status?.health?.message ?? o.status?.operationState?.message ?? '',
+    // An Argo CD state that is neither ready nor failed is worth a look.
+    status: badge(
+      c.state === 'ready' || c.state === 'failed' ? c.state : 'out-of-sync',
+      `${sync} · ${health}`,
+    ),
+    revision: short(c.revision),
+    message: c.message ?? '',
   };
 }
 

@@ -198,7 +198,8 @@ export interface Config {
 
     /**
      * Structural alerts (control plane unreachable or unhealthy, nodes not
-     * ready, admission policy drift, certificate expiry), derived from what
+     * ready, under pressure, cordoned or without network, admission policy
+     * drift, certificate expiry, GitOps failures), derived from what
      * the registry and the policy domain observe, and forwarded out of band.
      */
     alerts?: {
@@ -213,7 +214,11 @@ export interface Config {
        * `unreachableAfter` failed probes), controlPlaneUnhealthy 120,
        * nodesNotReady 900, policyDrift 1800, certificateExpiry 0,
        * gitopsReconciliation 600 (a Flux or Argo CD object failing),
-       * gitopsDrift 1800 (an Argo CD application out of sync).
+       * gitopsDrift 1800 (an Argo CD application out of sync),
+       * nodePressure 600 (a node reports Memory, Disk or PID pressure),
+       * nodesUnschedulable 3600 (a node is cordoned; maintenance cordons
+       * are normal for a while), nodeNetworkUnavailable 300 (a node reports
+       * NetworkUnavailable: its CNI is not set up).
        */
       rules?: {
         clusterUnreachable?: { enabled?: boolean; forSeconds?: number };
@@ -223,6 +228,9 @@ export interface Config {
         certificateExpiry?: { enabled?: boolean; forSeconds?: number };
         gitopsReconciliation?: { enabled?: boolean; forSeconds?: number };
         gitopsDrift?: { enabled?: boolean; forSeconds?: number };
+        nodePressure?: { enabled?: boolean; forSeconds?: number };
+        nodesUnschedulable?: { enabled?: boolean; forSeconds?: number };
+        nodeNetworkUnavailable?: { enabled?: boolean; forSeconds?: number };
       };
       /**
        * Expiry of the certificates KMP holds for each cluster (its client

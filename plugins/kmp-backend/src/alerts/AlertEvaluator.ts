@@ -125,6 +125,90 @@ function gitopsConditions(cluster: RegisteredCluster, add: AddCondition) {
   }
 }
 
+/** At most this many nodes are named in an alert's description. */
+const NODES_IN_DESCRIPTION = 20;
+
+/** `node-a, node-b and 3 more` */
+function describeNodes(names: string[], total: number): string {
+  const shown = names.slice(0, NODES_IN_DESCRIPTION);
+  const more = total - shown.length;
+  return `${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+const plural = (n: number, one: string, many: string) =>
+  `${n} ${n === 1 ? one : many}`;
+
+/**
+ * Node pressure, cordoned nodes and nodes without network (a CNI failure),
+ * from the node list the registry's refresh loop last read. One alert per
+ * cluster and condition, naming the nodes.
+ */
+function nodeConditions(cluster: RegisteredCluster, add: AddCondition) {
+  const problems = cluster.status.nodeProblems;
+  if (!problems) return;
+  const checked = problems.checkedAt ? ` (checked ${problems.checkedAt})` : '';
+  const pressure = Math.max(problems.pressureCount, problems.pressure.length);
+  if (pressure > 0) {
+    add('nodePressure', {
+      alertname: 'KmpNodePressure',
+      severity: 'high',
+      summary: `${plural(pressure, 'node', 'nodes')} of ${
+        cluster.name
+      } under resource pressure`,
+      description: `${plural(pressure, 'node', 'nodes')} of ${cluster.name} ${
+        pressure === 1 ? 'reports' : 'report'
+      } resource pressure${checked}: ${describeNodes(
+        problems.pressure.map(p => `${p.node} (${p.conditions.join(', ')})`),
+        pressure,
+      )}. The kubelet evicts pods and refuses new ones until it is relieved; add capacity or find what consumes it.`,
+    });
+  }
+  const cordoned = Math.max(
+    problems.unschedulableCount,
+    problems.unschedulable.length,
+  );
+  if (cordoned > 0) {
+    add('nodesUnschedulable', {
+      alertname: 'KmpNodesUnschedulable',
+      severity: 'high',
+      summary: `${plural(cordoned, 'node', 'nodes')} of ${
+        cluster.name
+      } cordoned`,
+      description: `${plural(cordoned, 'node', 'nodes')} of ${cluster.name} ${
+        cordoned === 1 ? 'is' : 'are'
+      } marked unschedulable${checked}: ${describeNodes(
+        problems.unschedulable,
+        cordoned,
+      )}. No new pods are placed on ${
+        cordoned === 1 ? 'it' : 'them'
+      }; finish the maintenance and uncordon (kubectl uncordon), or drain and remove ${
+        cordoned === 1 ? 'it' : 'them'
+      }.`,
+    });
+  }
+  const offline = Math.max(
+    problems.networkUnavailableCount,
+    problems.networkUnavailable.length,
+  );
+  if (offline > 0) {
+    add('nodeNetworkUnavailable', {
+      alertname: 'KmpNodeNetworkUnavailable',
+      severity: 'critical',
+      summary: `Network unavailable on ${plural(offline, 'node', 'nodes')} of ${
+        cluster.name
+      }`,
+      description: `${plural(offline, 'node', 'nodes')} of ${cluster.name} ${
+        offline === 1 ? 'reports' : 'report'
+      } NetworkUnavailable${checked}: ${describeNodes(
+        problems.networkUnavailable,
+        offline,
+      )}. The node's network (the CNI plugin) is not set up, so pods there cannot start or reach the cluster; check the CNI daemon set on ${
+        offline === 1 ? 'that node' : 'those nodes'
+      }.`,
+    });
+  }
+}
+
 /**
  * The structural conditions of one cluster, from what the registry's
  * refresh loop last observed (it probes every directly connected cluster;
@@ -191,6 +275,7 @@ export function clusterConditions(
         description: `${status.nodesReady} of ${status.nodeCount} nodes of ${cluster.name} report Ready; workloads on the others cannot be scheduled or may be evicted.`,
       });
     }
+    nodeConditions(cluster, add);
     gitopsConditions(cluster, add);
   }
 

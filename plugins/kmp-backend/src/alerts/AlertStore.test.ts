@@ -2,6 +2,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
+import { ClusterNodeProblems } from '@kmp/plugin-kmp-common';
 import { selfSignedCertificate } from '../audit/__testUtils__/receivers';
 import { CredentialCipher } from '../registry/CredentialCipher';
 import { PolicyStore } from '../policy/PolicyStore';
@@ -541,6 +542,237 @@ describe.each(databases.eachSupportedId())('alerts on %s', databaseId => {
       expect(down.resolved.map(a => a.alertname).sort()).toEqual([
         'KmpGitOpsOutOfSync',
         'KmpGitOpsReconciliationFailing',
+      ]);
+    });
+  });
+
+  describe('node problems', () => {
+    const fine: Omit<ClusterNodeProblems, 'checkedAt'> = {
+      pressure: [],
+      pressureCount: 0,
+      unschedulable: [],
+      unschedulableCount: 0,
+      networkUnavailable: [],
+      networkUnavailableCount: 0,
+    };
+    /** A healthy probe whose nodes have these problems (all named). */
+    const nodes = (
+      problems: Partial<
+        Pick<
+          ClusterNodeProblems,
+          'pressure' | 'unschedulable' | 'networkUnavailable'
+        >
+      >,
+    ): ProbeResult => ({
+      ...healthy,
+      nodeProblems: {
+        ...fine,
+        ...problems,
+        pressureCount: problems.pressure?.length ?? 0,
+        unschedulableCount: problems.unschedulable?.length ?? 0,
+        networkUnavailableCount: problems.networkUnavailable?.length ?? 0,
+      },
+    });
+    const troubled = nodes({
+      pressure: [
+        { node: 'worker-1', conditions: ['MemoryPressure', 'DiskPressure'] },
+        { node: 'worker-2', conditions: ['PIDPressure'] },
+      ],
+      unschedulable: ['worker-3'],
+      networkUnavailable: ['edge-7'],
+    });
+
+    it('raises each node rule after its own forSeconds, names the nodes, and resolves when a later refresh shows them fine', async () => {
+      const { alerts, evaluator, register, probe, clusters } = await setup(
+        databaseId,
+        {
+          nodePressure: 600,
+          nodesUnschedulable: 3600,
+          nodeNetworkUnavailable: 300,
+        },
+      );
+      await register('pay-eu1');
+      await probe('pay-eu1', troubled, at(0));
+      expect((await clusters.get('pay-eu1'))?.status.nodeProblems).toEqual({
+        pressure: [
+          { node: 'worker-1', conditions: ['MemoryPressure', 'DiskPressure'] },
+          { node: 'worker-2', conditions: ['PIDPressure'] },
+        ],
+        pressureCount: 2,
+        unschedulable: ['worker-3'],
+        unschedulableCount: 1,
+        networkUnavailable: ['edge-7'],
+        networkUnavailableCount: 1,
+        checkedAt: at(0).toISOString(),
+      });
+
+      expect((await evaluator.evaluate(at(0))).fired).toEqual([]);
+      expect((await evaluator.evaluate(at(299))).fired).toEqual([]);
+      // Pending: not listed, not sent.
+      expect((await alerts.list({ limit: 10, offset: 0 })).items).toEqual([]);
+      expect(await alerts.readAfter(0, 10)).toEqual([]);
+
+      const cni = await evaluator.evaluate(at(300));
+      expect(cni.fired).toEqual([
+        expect.objectContaining({
+          fingerprint: alertFingerprint('KmpNodeNetworkUnavailable', 'pay-eu1'),
+          alertname: 'KmpNodeNetworkUnavailable',
+          severity: 'critical',
+          status: 'firing',
+          startsAt: at(0).toISOString(),
+          summary: 'Network unavailable on 1 node of pay-eu1',
+          labels: expect.objectContaining({
+            cluster: 'pay-eu1',
+            environment: 'production',
+          }),
+        }),
+      ]);
+      expect(cni.fired[0].description).toContain('NetworkUnavailable');
+      expect(cni.fired[0].description).toContain(': edge-7.');
+
+      expect((await evaluator.evaluate(at(599))).fired).toEqual([]);
+      const pressure = await evaluator.evaluate(at(600));
+      expect(pressure.fired).toEqual([
+        expect.objectContaining({
+          alertname: 'KmpNodePressure',
+          severity: 'high',
+          startsAt: at(0).toISOString(),
+          summary: '2 nodes of pay-eu1 under resource pressure',
+        }),
+      ]);
+      expect(pressure.fired[0].description).toContain(
+        'worker-1 (MemoryPressure, DiskPressure), worker-2 (PIDPressure)',
+      );
+
+      // A cordon for maintenance is normal for a while.
+      expect((await evaluator.evaluate(at(3599))).fired).toEqual([]);
+      const cordon = await evaluator.evaluate(at(3600));
+      expect(cordon.fired).toEqual([
+        expect.objectContaining({
+          alertname: 'KmpNodesUnschedulable',
+          severity: 'high',
+          startsAt: at(0).toISOString(),
+          summary: '1 node of pay-eu1 cordoned',
+        }),
+      ]);
+      expect(cordon.fired[0].description).toContain(
+        'marked unschedulable (checked 2026-12-06T12:00:00.000Z): worker-3.',
+      );
+
+      // A refresh without a node summary keeps the last observation.
+      await probe('pay-eu1', healthy, at(3650));
+      expect(await evaluator.evaluate(at(3650))).toMatchObject({
+        fired: [],
+        resolved: [],
+      });
+
+      // Only the cordon is lifted: only its alert resolves.
+      await probe(
+        'pay-eu1',
+        nodes({
+          pressure: [{ node: 'worker-2', conditions: ['PIDPressure'] }],
+          networkUnavailable: ['edge-7'],
+        }),
+        at(3700),
+      );
+      const uncordoned = await evaluator.evaluate(at(3700));
+      expect(uncordoned.fired).toEqual([]);
+      expect(uncordoned.resolved).toEqual([
+        expect.objectContaining({
+          alertname: 'KmpNodesUnschedulable',
+          status: 'resolved',
+          endsAt: at(3700).toISOString(),
+        }),
+      ]);
+
+      await probe('pay-eu1', nodes({}), at(3800));
+      const recovered = await evaluator.evaluate(at(3800));
+      expect(recovered.resolved.map(a => a.alertname).sort()).toEqual([
+        'KmpNodeNetworkUnavailable',
+        'KmpNodePressure',
+      ]);
+      expect(
+        (await alerts.list({ limit: 10, offset: 0, status: ['firing'] })).items,
+      ).toEqual([]);
+      expect((await alerts.readAfter(0, 20)).map(e => e.status)).toEqual([
+        'firing',
+        'firing',
+        'firing',
+        'resolved',
+        'resolved',
+        'resolved',
+      ]);
+    });
+
+    it('drops a cordon lifted before forSeconds, counts nodes beyond those named, and skips unreachable clusters', async () => {
+      const { evaluator, register, probe } = await setup(databaseId, {
+        nodePressure: 600,
+        nodesUnschedulable: 3600,
+        nodeNetworkUnavailable: 300,
+      });
+      await register('pay-eu1');
+      await register('pay-eu2');
+      const names = Array.from({ length: 50 }, (_, i) => `node-${i}`);
+      await probe(
+        'pay-eu1',
+        {
+          ...healthy,
+          nodeProblems: {
+            ...fine,
+            networkUnavailable: names,
+            networkUnavailableCount: 75,
+          },
+        },
+        at(0),
+      );
+      await probe('pay-eu2', nodes({ unschedulable: ['worker-3'] }), at(0));
+      expect((await evaluator.evaluate(at(0))).fired).toEqual([]);
+
+      // pay-eu2 is uncordoned after its maintenance: never fires.
+      await probe('pay-eu2', nodes({}), at(1800));
+      const { fired } = await evaluator.evaluate(at(3600));
+      expect(fired).toEqual([
+        expect.objectContaining({
+          alertname: 'KmpNodeNetworkUnavailable',
+          cluster: 'pay-eu1',
+          summary: 'Network unavailable on 75 nodes of pay-eu1',
+        }),
+      ]);
+      expect(fired[0].description).toContain('node-18, node-19 and 55 more. ');
+      expect(fired[0].description).not.toContain('node-20');
+
+      // Unreachable: the node rules do not apply to what is stale.
+      await probe('pay-eu1', { ok: false, error: 'x' });
+      await probe('pay-eu1', { ok: false, error: 'x' });
+      const down = await evaluator.evaluate(at(3700));
+      expect(down.fired.map(a => a.alertname)).toEqual([
+        'KmpClusterUnreachable',
+      ]);
+      expect(down.resolved.map(a => a.alertname)).toEqual([
+        'KmpNodeNetworkUnavailable',
+      ]);
+    });
+
+    it('raises nothing for a disabled node rule', async () => {
+      const { alerts, clusters, policies, register, probe } = await setup(
+        databaseId,
+      );
+      const evaluator = AlertEvaluator.create({
+        alerts,
+        clusters,
+        policies,
+        rules: {
+          ...rules(),
+          nodePressure: { enabled: false, forSeconds: 0 },
+          nodesUnschedulable: { enabled: false, forSeconds: 0 },
+        },
+        logger: mockServices.logger.mock(),
+      });
+      await register('pay-eu1');
+      await probe('pay-eu1', troubled, at(0));
+      const { fired } = await evaluator.evaluate(at(10));
+      expect(fired.map(a => a.alertname)).toEqual([
+        'KmpNodeNetworkUnavailable',
       ]);
     });
   });

@@ -17,8 +17,15 @@ describe('readAlertsConfig', () => {
         policyDrift: { enabled: true, forSeconds: 1800 },
         gitopsReconciliation: { enabled: true, forSeconds: 600 },
         gitopsDrift: { enabled: true, forSeconds: 1800 },
+        nodePressure: { enabled: true, forSeconds: 600 },
+        nodesUnschedulable: { enabled: true, forSeconds: 3600 },
+        nodeNetworkUnavailable: { enabled: true, forSeconds: 300 },
       },
     });
+    expect(
+      read({ rules: { nodesUnschedulable: { enabled: false } } }).rules
+        .nodesUnschedulable,
+    ).toEqual({ enabled: false, forSeconds: 3600 });
     expect(
       read({ rules: { nodesNotReady: { enabled: false } } }).rules
         .nodesNotReady,

@@ -12,6 +12,9 @@ export const ALERT_RULES = [
   'certificateExpiry',
   'gitopsReconciliation',
   'gitopsDrift',
+  'nodePressure',
+  'nodesUnschedulable',
+  'nodeNetworkUnavailable',
 ] as const;
 export type AlertRuleName = (typeof ALERT_RULES)[number];
 
@@ -38,6 +41,14 @@ const DEFAULT_FOR_SECONDS: Record<AlertRuleName, number> = {
   // "Prolonged" drift: an application mid-sync or awaiting a manual sync
   // for a while is not.
   gitopsDrift: 1800,
+  // The kubelet evicts pods to relieve pressure; a node that stays under
+  // pressure is short of capacity.
+  nodePressure: 600,
+  // Cordons for maintenance are normal for a while; long ones are
+  // structural (a node forgotten cordoned, capacity lost).
+  nodesUnschedulable: 3600,
+  // A node without network runs no new pods: the CNI is failing.
+  nodeNetworkUnavailable: 300,
 };
 
 const ruleSchema = z

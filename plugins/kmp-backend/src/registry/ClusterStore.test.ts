@@ -471,4 +471,79 @@ describe.each(databases.eachSupportedId())('ClusterStore on %s', databaseId => {
     await store.register({ fields: fields('a'), source: 'api', actor: 'x' });
     expect((await store.get('a'))?.status).not.toHaveProperty('gitops');
   });
+
+  it('keeps the node problems of the last node list, without a new revision, and forgets them when the cluster is registered anew', async () => {
+    const store = await createStore(databaseId);
+    await store.register({ fields: fields('a'), source: 'api', actor: 'x' });
+    const ok = {
+      ok: true as const,
+      nodeCount: 3,
+      nodesReady: 3,
+      controlPlaneHealthy: true,
+    };
+    await store.recordProbe('a', ok, { unreachableAfter: 2 });
+    expect((await store.get('a'))?.status).not.toHaveProperty('nodeProblems');
+    const revision = await store.currentRevision();
+
+    const nodeProblems = {
+      pressure: [
+        {
+          node: 'worker-1',
+          conditions: ['MemoryPressure' as const, 'DiskPressure' as const],
+        },
+      ],
+      pressureCount: 1,
+      unschedulable: ['worker-2'],
+      unschedulableCount: 1,
+      networkUnavailable: ['worker-3'],
+      networkUnavailableCount: 1,
+    };
+    const seen = new Date('2026-12-06T12:00:00.000Z');
+    await store.recordProbe(
+      'a',
+      { ...ok, nodeProblems },
+      { unreachableAfter: 2, now: seen },
+    );
+    const expected = { ...nodeProblems, checkedAt: seen.toISOString() };
+    expect((await store.get('a'))?.status.nodeProblems).toEqual(expected);
+    expect((await store.list({})).items[0].status.nodeProblems).toEqual(
+      expected,
+    );
+    // Not something the catalog shows, nor a change of state: all nodes
+    // are Ready.
+    expect(await store.currentRevision()).toBe(revision);
+    expect((await store.get('a'))?.lifecycleState).toBe('active');
+
+    // The cluster not answering: the last observation stays.
+    await store.recordProbe(
+      'a',
+      { ok: false, error: 'timeout' },
+      { unreachableAfter: 2 },
+    );
+    expect((await store.get('a'))?.status.nodeProblems).toEqual(expected);
+
+    // All fine now.
+    const later = new Date('2026-12-06T12:05:00.000Z');
+    const fine = {
+      pressure: [],
+      pressureCount: 0,
+      unschedulable: [],
+      unschedulableCount: 0,
+      networkUnavailable: [],
+      networkUnavailableCount: 0,
+    };
+    await store.recordProbe(
+      'a',
+      { ...ok, nodeProblems: fine },
+      { unreachableAfter: 2, now: later },
+    );
+    expect((await store.get('a'))?.status.nodeProblems).toEqual({
+      ...fine,
+      checkedAt: later.toISOString(),
+    });
+
+    await store.decommission({ name: 'a', actor: 'x' });
+    await store.register({ fields: fields('a'), source: 'api', actor: 'x' });
+    expect((await store.get('a'))?.status).not.toHaveProperty('nodeProblems');
+  });
 });

@@ -4,6 +4,8 @@ import {
   ClusterGitOpsStatus,
   clusterGitOpsStatusSchema,
   ClusterLifecycleState,
+  ClusterNodeProblems,
+  clusterNodeProblemsSchema,
   ClusterTenant,
   RegisteredCluster,
 } from '@kmp/plugin-kmp-common';
@@ -47,6 +49,7 @@ type Row = {
   serving_cert_subject: string | null;
   gitops_status: string | null;
   gitops_checked_at: Date | string | number | null;
+  node_problems: string | null;
   revision: number | string;
   created_at: Date | string | number;
   updated_at: Date | string | number;
@@ -105,6 +108,8 @@ export type ProbeResult =
       servingCertificate?: { notAfter: string; subject: string };
       /** GitOps objects failing or out of sync; absent when they could not all be listed. */
       gitops?: Omit<ClusterGitOpsStatus, 'checkedAt'>;
+      /** Nodes under pressure, cordoned or without network (from the node list). */
+      nodeProblems?: Omit<ClusterNodeProblems, 'checkedAt'>;
     }
   | { ok: false; error: string };
 
@@ -126,6 +131,19 @@ function gitopsOf(row: Row): ClusterGitOpsStatus | undefined {
     ...(value as object),
     ...(row.gitops_checked_at ? { checkedAt: iso(row.gitops_checked_at) } : {}),
   });
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The stored node problems, or nothing when there are none (or they are unreadable). */
+function nodeProblemsOf(row: Row): ClusterNodeProblems | undefined {
+  if (!row.node_problems) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(row.node_problems);
+  } catch {
+    return undefined;
+  }
+  const parsed = clusterNodeProblemsSchema.safeParse(value);
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -154,6 +172,7 @@ function toCluster(row: Row): RegisteredCluster {
         }
       : {}),
     ...optional('gitops', gitopsOf(row)),
+    ...optional('nodeProblems', nodeProblemsOf(row)),
   };
   return {
     name: row.name,
@@ -345,6 +364,7 @@ export class ClusterStore {
         // A cluster registered anew starts without observations.
         gitops_status: null,
         gitops_checked_at: null,
+        node_problems: null,
         revision,
         created_at: now,
         updated_at: now,
@@ -604,6 +624,16 @@ export class ClusterStore {
             ? {
                 gitops_status: JSON.stringify(result.gitops),
                 gitops_checked_at: now,
+              }
+            : {}),
+          // Summarised from the node list; never a new revision (the
+          // catalog does not show it).
+          ...(result.nodeProblems
+            ? {
+                node_problems: JSON.stringify({
+                  ...result.nodeProblems,
+                  checkedAt: now.toISOString(),
+                }),
               }
             : {}),
         };

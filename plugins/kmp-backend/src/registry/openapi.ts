@@ -503,6 +503,54 @@ export const registrySchemas = {
               'outOfSync',
             ],
           },
+          nodeProblems: {
+            type: 'object',
+            description:
+              'Nodes reporting MemoryPressure, DiskPressure or PIDPressure, cordoned nodes (spec.unschedulable) and nodes whose network (CNI) is not set up (NetworkUnavailable), at most 50 of each sorted by name, with total counts; from the last refresh that read the node list, absent when never observed.',
+            properties: {
+              pressure: {
+                type: 'array',
+                maxItems: 50,
+                items: {
+                  type: 'object',
+                  properties: {
+                    node: { type: 'string' },
+                    conditions: {
+                      type: 'array',
+                      minItems: 1,
+                      items: {
+                        type: 'string',
+                        enum: ['MemoryPressure', 'DiskPressure', 'PIDPressure'],
+                      },
+                    },
+                  },
+                  required: ['node', 'conditions'],
+                },
+              },
+              pressureCount: { type: 'integer' },
+              unschedulable: {
+                type: 'array',
+                maxItems: 50,
+                items: { type: 'string' },
+              },
+              unschedulableCount: { type: 'integer' },
+              networkUnavailable: {
+                type: 'array',
+                maxItems: 50,
+                items: { type: 'string' },
+              },
+              networkUnavailableCount: { type: 'integer' },
+              checkedAt: { type: 'string', format: 'date-time' },
+            },
+            required: [
+              'pressure',
+              'pressureCount',
+              'unschedulable',
+              'unschedulableCount',
+              'networkUnavailable',
+              'networkUnavailableCount',
+            ],
+          },
         },
       },
       createdAt: { type: 'string', format: 'date-time' },

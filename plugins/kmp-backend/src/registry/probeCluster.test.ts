@@ -48,7 +48,19 @@ describe('probeCluster', () => {
       status: 200,
       body: {
         items: [
-          { status: { conditions: [{ type: 'Ready', status: 'True' }] } },
+          {
+            metadata: { name: 'node-1' },
+            status: {
+              conditions: [
+                { type: 'Ready', status: 'True' },
+                { type: 'MemoryPressure', status: 'False' },
+                { type: 'DiskPressure', status: 'False' },
+                { type: 'PIDPressure', status: 'False' },
+                { type: 'NetworkUnavailable', status: 'False' },
+              ],
+            },
+            spec: { unschedulable: false },
+          },
         ],
       },
     },
@@ -78,6 +90,14 @@ describe('probeCluster', () => {
       nodeCount: 1,
       nodesReady: 1,
       controlPlaneHealthy: true,
+      nodeProblems: {
+        pressure: [],
+        pressureCount: 0,
+        unschedulable: [],
+        unschedulableCount: 0,
+        networkUnavailable: [],
+        networkUnavailableCount: 0,
+      },
       tenants: [
         { namespace: 'billing', team: 'team-payments' },
         { namespace: 'checkout', team: 'team-payments' },
@@ -140,6 +160,141 @@ describe('probeCluster', () => {
     const result = await probeCluster(client, 5_000);
     expect(result).toMatchObject({ ok: true });
     expect(result).not.toHaveProperty('tenants');
+  });
+
+  describe('node problems', () => {
+    const NODES = '/api/v1/nodes?limit=500';
+    const node = (
+      name: string,
+      options: {
+        conditions?: Record<string, string>;
+        unschedulable?: boolean;
+      } = {},
+    ) => ({
+      metadata: { name },
+      status: {
+        conditions: Object.entries({
+          Ready: 'True',
+          ...options.conditions,
+        }).map(([type, status]) => ({ type, status })),
+      },
+      ...(options.unschedulable !== undefined
+        ? { spec: { unschedulable: options.unschedulable } }
+        : {}),
+    });
+    const nodes = (items: unknown[], next?: string): Answer => ({
+      status: 200,
+      body: { items, ...(next ? { metadata: { continue: next } } : {}) },
+    });
+
+    it('names the nodes under pressure with their conditions, the cordoned ones and those without network, across pages', async () => {
+      const { client } = server({
+        ...healthy,
+        [NODES]: nodes(
+          [
+            node('worker-b', {
+              conditions: {
+                DiskPressure: 'True',
+                MemoryPressure: 'True',
+                PIDPressure: 'False',
+              },
+            }),
+            node('worker-a', {
+              conditions: { PIDPressure: 'True', NetworkUnavailable: 'False' },
+              unschedulable: true,
+            }),
+            // Unknown is not True: the kubelet stopped reporting, which
+            // KmpNodesNotReady covers.
+            node('worker-c', {
+              conditions: { MemoryPressure: 'Unknown', Ready: 'Unknown' },
+            }),
+          ],
+          'page-2',
+        ),
+        [`${NODES}&continue=page-2`]: nodes([
+          node('edge-1', {
+            conditions: { NetworkUnavailable: 'True', Ready: 'False' },
+            unschedulable: false,
+          }),
+          node('cp-1', { unschedulable: true }),
+        ]),
+      });
+      const result = await probeCluster(client, 5_000);
+      expect(result).toMatchObject({ ok: true, nodeCount: 5, nodesReady: 3 });
+      if (!result.ok) throw new Error('probe failed');
+      expect(result.nodeProblems).toEqual({
+        pressure: [
+          { node: 'worker-a', conditions: ['PIDPressure'] },
+          { node: 'worker-b', conditions: ['MemoryPressure', 'DiskPressure'] },
+        ],
+        pressureCount: 2,
+        unschedulable: ['cp-1', 'worker-a'],
+        unschedulableCount: 2,
+        networkUnavailable: ['edge-1'],
+        networkUnavailableCount: 1,
+      });
+    });
+
+    it('keeps at most 50 nodes per problem, with the total count', async () => {
+      const many = Array.from({ length: 120 }, (_, i) =>
+        node(`n-${String(i).padStart(3, '0')}`, {
+          conditions: {
+            DiskPressure: 'True',
+            ...(i < 60 ? { NetworkUnavailable: 'True' } : {}),
+          },
+          unschedulable: i % 2 === 0,
+        }),
+      );
+      const { client } = server({ ...healthy, [NODES]: nodes(many) });
+      const result = await probeCluster(client, 5_000);
+      if (!result.ok) throw new Error('probe failed');
+      const problems = result.nodeProblems!;
+      expect(problems.pressureCount).toBe(120);
+      expect(problems.pressure).toHaveLength(50);
+      expect(problems.pressure[0]).toEqual({
+        node: 'n-000',
+        conditions: ['DiskPressure'],
+      });
+      expect(problems.pressure[49].node).toBe('n-049');
+      expect(problems.unschedulableCount).toBe(60);
+      expect(problems.unschedulable).toHaveLength(50);
+      expect(problems.unschedulable.slice(0, 2)).toEqual(['n-000', 'n-002']);
+      expect(problems.networkUnavailableCount).toBe(60);
+      expect(problems.networkUnavailable).toHaveLength(50);
+      expect(problems.networkUnavailable[49]).toBe('n-049');
+    });
+
+    it('reports empty lists for a healthy cluster, and none for a cluster without nodes', async () => {
+      const { client } = server(healthy);
+      const empty = {
+        pressure: [],
+        pressureCount: 0,
+        unschedulable: [],
+        unschedulableCount: 0,
+        networkUnavailable: [],
+        networkUnavailableCount: 0,
+      };
+      expect(await probeCluster(client, 5_000)).toMatchObject({
+        ok: true,
+        nodeProblems: empty,
+      });
+      const bare = server({ ...healthy, [NODES]: nodes([]) });
+      expect(await probeCluster(bare.client, 5_000)).toMatchObject({
+        ok: true,
+        nodeCount: 0,
+        nodeProblems: empty,
+      });
+    });
+
+    it('reports no node problems when the node list cannot be read (the probe fails)', async () => {
+      const { client } = server({
+        ...healthy,
+        [NODES]: { status: 403, body: { kind: 'Status', code: 403 } },
+      });
+      const result = await probeCluster(client, 5_000);
+      expect(result.ok).toBe(false);
+      expect(result).not.toHaveProperty('nodeProblems');
+    });
   });
 
   describe('GitOps state', () => {

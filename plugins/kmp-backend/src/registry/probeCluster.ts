@@ -3,10 +3,12 @@ import {
   classifyFluxObject,
   ClusterGitOpsObject,
   ClusterGitOpsStatus,
+  ClusterNodeProblems,
   ClusterTenant,
   GitOpsClassification,
   GitOpsObject,
   KMP_TEAM_LABEL,
+  NodePressureCondition,
 } from '@kmp/plugin-kmp-common';
 import { ProbeResult } from './ClusterStore';
 import { ClusterClient, ClusterRequestError } from './ClusterClient';
@@ -14,8 +16,9 @@ import { ClusterClient, ClusterRequestError } from './ClusterClient';
 type VersionInfo = { gitVersion?: string; platform?: string };
 type NodeList = {
   items: Array<{
+    metadata?: { name?: string };
     status?: { conditions?: Array<{ type: string; status: string }> };
-    spec?: { providerID?: string };
+    spec?: { providerID?: string; unschedulable?: boolean };
   }>;
   metadata?: { continue?: string };
 };
@@ -226,9 +229,55 @@ async function gitopsOf(
   };
 }
 
+/** At most this many nodes are named per problem. */
+const NODE_LIST_LIMIT = 50;
+
+const PRESSURE_CONDITIONS: readonly NodePressureCondition[] = [
+  'MemoryPressure',
+  'DiskPressure',
+  'PIDPressure',
+];
+
+/**
+ * The node problems of a cluster, from its node list: nodes under memory,
+ * disk or PID pressure, cordoned nodes and nodes whose network (CNI) is not
+ * set up. Empty lists when all is well.
+ */
+export function nodeProblemsOf(
+  nodes: NodeList['items'],
+): Omit<ClusterNodeProblems, 'checkedAt'> {
+  const pressure: ClusterNodeProblems['pressure'] = [];
+  const unschedulable: string[] = [];
+  const networkUnavailable: string[] = [];
+  for (const node of nodes) {
+    const name = node.metadata?.name;
+    if (!name) continue;
+    const holds = (type: string) =>
+      node.status?.conditions?.some(
+        c => c.type === type && c.status === 'True',
+      ) ?? false;
+    const conditions = PRESSURE_CONDITIONS.filter(holds);
+    if (conditions.length > 0) pressure.push({ node: name, conditions });
+    if (node.spec?.unschedulable === true) unschedulable.push(name);
+    if (holds('NetworkUnavailable')) networkUnavailable.push(name);
+  }
+  pressure.sort((a, b) => a.node.localeCompare(b.node));
+  unschedulable.sort((a, b) => a.localeCompare(b));
+  networkUnavailable.sort((a, b) => a.localeCompare(b));
+  return {
+    pressure: pressure.slice(0, NODE_LIST_LIMIT),
+    pressureCount: pressure.length,
+    unschedulable: unschedulable.slice(0, NODE_LIST_LIMIT),
+    unschedulableCount: unschedulable.length,
+    networkUnavailable: networkUnavailable.slice(0, NODE_LIST_LIMIT),
+    networkUnavailableCount: networkUnavailable.length,
+  };
+}
+
 /**
  * One refresh of one cluster: version, control-plane readiness, node count
- * and readiness, its tenant namespaces and its GitOps state, all within
+ * and readiness, node problems (pressure, cordons, network), its tenant
+ * namespaces and its GitOps state, all within
  * `timeoutMs`.
  */
 export async function probeCluster(
@@ -267,6 +316,7 @@ export async function probeCluster(
       ...(readyz.servingCertificate
         ? { servingCertificate: readyz.servingCertificate }
         : {}),
+      nodeProblems: nodeProblemsOf(nodes),
       ...(tenants ? { tenants } : {}),
       ...(gitops ? { gitops } : {}),
     };

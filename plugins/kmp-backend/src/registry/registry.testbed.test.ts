@@ -207,6 +207,78 @@ describe('cluster registry against real control planes', () => {
       }),
     ).toEqual([{ namespace: 'checkout', team: 'team-shop' }]);
 
+    // A cordoned node, and a node whose network (CNI) is not set up, show
+    // in the status on the next refresh, and clear again.
+    const nodeName = (await core.listNode()).items[0].metadata!.name!;
+    const nodeProblems = async () => (await get('tb-prod')).status.nodeProblems;
+    expect(await nodeProblems()).toMatchObject({
+      unschedulable: [],
+      networkUnavailable: [],
+    });
+    await core.patchNode({
+      name: nodeName,
+      body: [{ op: 'add', path: '/spec/unschedulable', value: true }],
+    });
+    const now = new Date().toISOString();
+    await core.patchNodeStatus({
+      name: nodeName,
+      body: [
+        {
+          op: 'add',
+          path: '/status/conditions/-',
+          value: {
+            type: 'NetworkUnavailable',
+            status: 'True',
+            reason: 'NoRouteCreated',
+            message: 'CNI plugin not initialized',
+            lastHeartbeatTime: now,
+            lastTransitionTime: now,
+          },
+        },
+      ],
+    });
+    expect(
+      await waitFor('tb-prod node cordoned and without network', async () => {
+        const problems = await nodeProblems();
+        return problems?.unschedulable.includes(nodeName) &&
+          problems.networkUnavailable.includes(nodeName)
+          ? problems
+          : undefined;
+      }),
+    ).toMatchObject({
+      unschedulable: [nodeName],
+      unschedulableCount: 1,
+      networkUnavailable: [nodeName],
+      networkUnavailableCount: 1,
+      checkedAt: expect.any(String),
+    });
+    // A cordoned node without network is still a node: not a state change.
+    expect((await get('tb-prod')).lifecycleState).toBe('active');
+    await core.patchNode({
+      name: nodeName,
+      body: [{ op: 'add', path: '/spec/unschedulable', value: false }],
+    });
+    const conditions = (await core.readNodeStatus({ name: nodeName })).status!
+      .conditions!;
+    const network = conditions.findIndex(c => c.type === 'NetworkUnavailable');
+    await core.patchNodeStatus({
+      name: nodeName,
+      body: [
+        {
+          op: 'replace',
+          path: `/status/conditions/${network}/status`,
+          value: 'False',
+        },
+      ],
+    });
+    await waitFor('tb-prod node problems cleared', async () => {
+      const problems = await nodeProblems();
+      return problems?.unschedulableCount === 0 &&
+        problems.networkUnavailableCount === 0
+        ? true
+        : undefined;
+    });
+
     // Stop one cluster: it becomes unreachable, the other stays active.
     await dev.makeUnreachable('down');
     await waitFor('tb-dev unreachable', async () =>

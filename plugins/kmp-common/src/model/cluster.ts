@@ -124,6 +124,43 @@ export const clusterGitOpsStatusSchema = z.object({
 export type ClusterGitOpsStatus = z.infer<typeof clusterGitOpsStatusSchema>;
 
 /**
+ * The node problems of a cluster, from the node list the registry's refresh
+ * loop read last: nodes reporting MemoryPressure, DiskPressure or
+ * PIDPressure, cordoned nodes (`spec.unschedulable`), and nodes whose
+ * network (CNI) is not set up (`NetworkUnavailable`). Each list holds at
+ * most 50 nodes, sorted by name; the counts are of all of them.
+ *
+ * @public
+ */
+export const clusterNodeProblemsSchema = z.object({
+  pressure: z
+    .array(
+      z.object({
+        node: z.string().min(1).max(253),
+        conditions: z
+          .array(z.enum(['MemoryPressure', 'DiskPressure', 'PIDPressure']))
+          .min(1)
+          .max(3),
+      }),
+    )
+    .max(50),
+  pressureCount: z.number().int().nonnegative(),
+  unschedulable: z.array(z.string().min(1).max(253)).max(50),
+  unschedulableCount: z.number().int().nonnegative(),
+  networkUnavailable: z.array(z.string().min(1).max(253)).max(50),
+  networkUnavailableCount: z.number().int().nonnegative(),
+  /** When the refresh loop last read the node list. */
+  checkedAt: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** @public */
+export type ClusterNodeProblems = z.infer<typeof clusterNodeProblemsSchema>;
+
+/** @public */
+export type NodePressureCondition =
+  ClusterNodeProblems['pressure'][number]['conditions'][number];
+
+/**
  * Live metadata the registry's refresh loop observes on a cluster.
  *
  * @public
@@ -148,6 +185,11 @@ export const clusterStatusSchema = z.object({
    * could list them all; absent when never observed.
    */
   gitops: clusterGitOpsStatusSchema.optional(),
+  /**
+   * Nodes under pressure, cordoned or without network, from the last
+   * refresh that read the node list; absent when never observed.
+   */
+  nodeProblems: clusterNodeProblemsSchema.optional(),
 });
 
 /** @public */

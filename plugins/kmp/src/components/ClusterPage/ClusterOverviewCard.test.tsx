@@ -107,6 +107,59 @@ describe('ClusterOverviewCard', () => {
     expect(await screen.findByText(/^expired \(until /)).toBeInTheDocument();
   });
 
+  it('shows node problems: pressure and cordons as a warning, nodes without network as an error', async () => {
+    const render = (nodeProblems: object) =>
+      renderInTestApp(
+        <Wrapper
+          api={fakeKmpApi({
+            cluster: testCluster({
+              status: { nodeCount: 3, nodesReady: 3, nodeProblems } as any,
+            }),
+            me: me('ops'),
+          })}
+        >
+          <ClusterOverviewCard />
+        </Wrapper>,
+      );
+    const none = {
+      pressure: [],
+      pressureCount: 0,
+      unschedulable: [],
+      unschedulableCount: 0,
+      networkUnavailable: [],
+      networkUnavailableCount: 0,
+    };
+    const first = await render(none);
+    expect(await screen.findByText(/^node problems$/i)).toBeInTheDocument();
+    expect(screen.getByText('none')).toBeInTheDocument();
+    first.unmount();
+
+    const second = await render({
+      ...none,
+      pressure: [{ node: 'worker-1', conditions: ['MemoryPressure'] }],
+      pressureCount: 1,
+      unschedulable: ['worker-2'],
+      unschedulableCount: 1,
+    });
+    const warning = await screen.findByText(
+      '1 under pressure (worker-1: MemoryPressure) · 1 cordoned',
+    );
+    expect(warning.closest('[aria-label]')?.getAttribute('aria-label')).toMatch(
+      /warning/i,
+    );
+    second.unmount();
+
+    await render({
+      ...none,
+      networkUnavailable: ['worker-3'],
+      networkUnavailableCount: 1,
+    });
+    const error = await screen.findByText('1 without network (CNI)');
+    expect(error.closest('[aria-label]')?.getAttribute('aria-label')).toMatch(
+      /error/i,
+    );
+  });
+
   it('says when the entity is not a KMP cluster', async () => {
     const entity = clusterEntity();
     entity.metadata.annotations = {};

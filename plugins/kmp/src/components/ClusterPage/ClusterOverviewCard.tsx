@@ -80,6 +80,31 @@ export function ClusterOverviewCard() {
           ? `unknown (${permissions.error.message})`
           : 'none in this environment group'),
   };
+  const problems = status.nodeProblems;
+  if (problems) {
+    const parts = [
+      problems.networkUnavailableCount > 0 &&
+        `${problems.networkUnavailableCount} without network (CNI)`,
+      problems.pressureCount > 0 &&
+        `${problems.pressureCount} under pressure (${problems.pressure
+          .map(p => `${p.node}: ${p.conditions.join(', ')}`)
+          .slice(0, 3)
+          .join('; ')}${problems.pressureCount > 3 ? '; …' : ''})`,
+      problems.unschedulableCount > 0 &&
+        `${problems.unschedulableCount} cordoned`,
+    ].filter(Boolean);
+    if (parts.length === 0) {
+      metadata['node problems'] = <StatusOK>none</StatusOK>;
+    } else if (problems.networkUnavailableCount > 0) {
+      metadata['node problems'] = (
+        <StatusError>{parts.join(' · ')}</StatusError>
+      );
+    } else {
+      metadata['node problems'] = (
+        <StatusWarning>{parts.join(' · ')}</StatusWarning>
+      );
+    }
+  }
   if (status.servingCertificate) {
     metadata['API server certificate'] = servingCertificate(
       status.servingCertificate.notAfter,

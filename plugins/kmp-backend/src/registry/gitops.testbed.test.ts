@@ -8,6 +8,7 @@ import { useTestbed } from '@kmp/kube-testbed';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import request from 'supertest';
 import { kmpPlugin } from '../plugin';
+import { waitFor } from '../__testUtils__/waitFor';
 
 jest.setTimeout(180_000);
 
@@ -21,20 +22,6 @@ const testbed = useTestbed({
 });
 
 const user = mockCredentials.user.header('user:default/petra');
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 300));
-  }
-}
 
 describe('GitOps state from a real control plane', () => {
   it('records failing and out-of-sync GitOps objects in the cluster status and raises the alert', async () => {

@@ -9,6 +9,7 @@ import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import tls from 'node:tls';
 import request from 'supertest';
 import { kmpPlugin } from '../plugin';
+import { waitFor } from '../__testUtils__/waitFor';
 
 jest.setTimeout(180_000);
 
@@ -19,20 +20,6 @@ const testbed = useTestbed({
 });
 
 const user = mockCredentials.user.header('user:default/petra');
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 300));
-  }
-}
 
 /** The certificate a TLS server presents (not verified: only read). */
 function peerCertificate(server: string): Promise<tls.PeerCertificate> {

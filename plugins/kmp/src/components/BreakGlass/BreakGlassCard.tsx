@@ -2,7 +2,6 @@ import {
   InfoCard,
   Progress,
   ResponseErrorPanel,
-  StatusError,
   StatusPending,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
@@ -20,6 +19,7 @@ import { useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { BreakGlassRequest, BreakGlassStepResult, kmpApiRef } from '../../api';
 import { useKmpCluster } from '../ClusterPage/KmpClusterContext';
+import { RefusalAlert } from '../Operations/RefusalAlert';
 import {
   at,
   BREAK_GLASS_DURATIONS,
@@ -228,14 +228,7 @@ export function BreakGlassCard() {
             Request break-glass
           </Button>
         </div>
-        {error && (
-          <div role="alert">
-            <StatusError>{error.message}</StatusError>
-            {error.auditId && (
-              <Typography variant="body2">Audit id: {error.auditId}</Typography>
-            )}
-          </div>
-        )}
+        {error && <RefusalAlert {...error} />}
         {created && (
           <div role="status">
             <StatusPending>

@@ -1,4 +1,4 @@
-import { StatusError, StatusOK } from '@backstage/core-components';
+import { StatusOK } from '@backstage/core-components';
 import Button from '@material-ui/core/Button';
 import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';
@@ -11,6 +11,7 @@ import Typography from '@material-ui/core/Typography';
 import { KmpActionDecision } from '@kmp/plugin-kmp-common';
 import { ReactNode, useState } from 'react';
 import { BreakGlassStepResult } from '../../api';
+import { RefusalAlert } from '../Operations/RefusalAlert';
 import { at, refusalAuditId, refusalOf } from './breakGlass';
 
 type Outcome =
@@ -138,14 +139,7 @@ export function BreakGlassStepButton(props: {
             </div>
           )}
           {outcome.state === 'failed' && (
-            <div role="alert">
-              <StatusError>{outcome.message}</StatusError>
-              {outcome.auditId && (
-                <Typography variant="body2">
-                  Audit id: {outcome.auditId}
-                </Typography>
-              )}
-            </div>
+            <RefusalAlert message={outcome.message} auditId={outcome.auditId} />
           )}
         </DialogContent>
         <DialogActions>

@@ -1,9 +1,4 @@
-import {
-  Link,
-  StatusError,
-  StatusOK,
-  WarningPanel,
-} from '@backstage/core-components';
+import { Link, StatusOK, WarningPanel } from '@backstage/core-components';
 import Button from '@material-ui/core/Button';
 import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';
@@ -14,6 +9,7 @@ import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import { ReactNode, useState } from 'react';
 import { KmpBrokerError } from '../../api';
+import { RefusalAlert } from './RefusalAlert';
 import {
   KMP_RULES,
   KmpActionDecision as ActionDecision,
@@ -178,14 +174,7 @@ export function GuardedAction(props: {
             </div>
           )}
           {outcome.state === 'failed' && (
-            <div role="alert">
-              <StatusError>{outcome.message}</StatusError>
-              {outcome.auditId && (
-                <Typography variant="body2">
-                  Audit id: {outcome.auditId}
-                </Typography>
-              )}
-            </div>
+            <RefusalAlert message={outcome.message} auditId={outcome.auditId} />
           )}
         </DialogContent>
         <DialogActions>

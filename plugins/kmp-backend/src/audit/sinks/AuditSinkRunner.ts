@@ -201,6 +201,15 @@ export class AuditSinkRunner<E extends { seq: number } = StoredAuditEvent> {
         this.options.minBackoffMs,
         this.options.maxBackoffMs,
       );
+      // Recorded before it is logged: whoever reads the log finds the
+      // state (retrying, failing) already in the cursor.
+      await cursors
+        .recordFailure(name, instanceId, {
+          message,
+          state,
+          consecutiveFailures: this.failures,
+        })
+        .catch(() => {});
       (this.failures === 1 || this.failures % 20 === 0
         ? logger.warn
         : logger.debug
@@ -212,13 +221,6 @@ export class AuditSinkRunner<E extends { seq: number } = StoredAuditEvent> {
           this.failures
         }), retrying in ${delay} ms: ${message}`,
       );
-      await cursors
-        .recordFailure(name, instanceId, {
-          message,
-          state,
-          consecutiveFailures: this.failures,
-        })
-        .catch(() => {});
       await sleep(delay, signal);
       return;
     } finally {

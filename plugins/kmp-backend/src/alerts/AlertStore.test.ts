@@ -1,5 +1,4 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { ClusterNodeProblems } from '@kmp/plugin-kmp-common';
@@ -14,25 +13,13 @@ import {
 import { AlertEvaluator } from './AlertEvaluator';
 import { alertFingerprint, AlertStore } from './AlertStore';
 import { ALERT_RULES, AlertRuleName, AlertRuleSettings } from './config';
+import { migratedDatabase, testClusterFields } from '../__testUtils__/database';
 
 jest.setTimeout(60_000);
 
 const databases = TestDatabases.create();
 
-const fields = (
-  name: string,
-  patch: Partial<ClusterFields> = {},
-): ClusterFields => ({
-  name,
-  environment: 'production',
-  environmentGroup: 'payments-prod',
-  region: 'eu-west-1',
-  profile: 'hardened',
-  connectivity: 'direct',
-  owner: 'group:default/platform-team',
-  apiServerUrl: `https://${name}.example.com`,
-  ...patch,
-});
+const fields = testClusterFields;
 
 const rules = (
   forSeconds: Partial<Record<AlertRuleName, number>> = {},
@@ -56,10 +43,7 @@ async function setup(
   databaseId: Parameters<typeof databases.init>[0],
   forSeconds: Partial<Record<AlertRuleName, number>> = {},
 ) {
-  const db: Knex = await databases.init(databaseId);
-  await db.migrate.latest({
-    directory: resolvePackagePath('@kmp/plugin-kmp-backend', 'migrations'),
-  });
+  const db: Knex = await migratedDatabase(databases, databaseId);
   const clusters = ClusterStore.create({ db });
   const policies = PolicyStore.create({ db });
   const alerts = AlertStore.create({ db });

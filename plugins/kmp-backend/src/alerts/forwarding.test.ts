@@ -1,4 +1,3 @@
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { startHttpReceiver } from '../audit/__testUtils__/receivers';
@@ -13,6 +12,7 @@ import {
   toPagerDutyEvent,
 } from './receivers';
 import { ALERT_RECEIVER_CURSORS } from './setupAlerts';
+import { migratedDatabase } from '../__testUtils__/database';
 
 jest.setTimeout(60_000);
 
@@ -71,10 +71,7 @@ describe.each(databases.eachSupportedId())(
   databaseId => {
     let db: Knex;
     beforeEach(async () => {
-      db = await databases.init(databaseId);
-      await db.migrate.latest({
-        directory: resolvePackagePath('@kmp/plugin-kmp-backend', 'migrations'),
-      });
+      db = await migratedDatabase(databases, databaseId);
     });
 
     it('delivers every transition queued while the receiver was down once it is back, in order, once', async () => {

@@ -6,6 +6,7 @@ import { CallerIdentity } from '../broker/identity';
 import { BreakGlassStore } from './BreakGlassStore';
 import { recordClosedRequests } from './setupBreakGlass';
 import { StoredBreakGlassGrants } from './StoredBreakGlassGrants';
+import { migratedDatabase } from '../__testUtils__/database';
 
 jest.setTimeout(60_000);
 
@@ -13,8 +14,7 @@ const databases = TestDatabases.create();
 const migrations = resolvePackagePath('@kmp/plugin-kmp-backend', 'migrations');
 
 async function createStore(databaseId: Parameters<typeof databases.init>[0]) {
-  const db: Knex = await databases.init(databaseId);
-  await db.migrate.latest({ directory: migrations });
+  const db: Knex = await migratedDatabase(databases, databaseId);
   return { db, store: BreakGlassStore.create({ db }) };
 }
 

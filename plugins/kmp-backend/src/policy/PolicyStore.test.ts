@@ -1,16 +1,13 @@
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { PolicyStore } from './PolicyStore';
+import { migratedDatabase } from '../__testUtils__/database';
 
 jest.setTimeout(60_000);
 
 const databases = TestDatabases.create();
 
 async function createStore(id: Parameters<typeof databases.init>[0]) {
-  const db = await databases.init(id);
-  await db.migrate.latest({
-    directory: resolvePackagePath('@kmp/plugin-kmp-backend', 'migrations'),
-  });
+  const db = await migratedDatabase(databases, id);
   return PolicyStore.create({ db });
 }
 

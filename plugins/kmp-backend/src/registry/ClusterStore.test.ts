@@ -1,4 +1,3 @@
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
@@ -9,31 +8,16 @@ import { kmpClusterReadPermission } from '@kmp/plugin-kmp-common';
 import { kmpClusterAccessRules, KmpPersonaPolicy } from '@kmp/plugin-kmp-node';
 import { ClusterQuery, NO_CLUSTERS } from './clusterPermissions';
 import { ClusterFields, ClusterStore } from './ClusterStore';
+import { migratedDatabase, testClusterFields } from '../__testUtils__/database';
 
 jest.setTimeout(60_000);
 
 const databases = TestDatabases.create();
 
-const fields = (
-  name: string,
-  patch: Partial<ClusterFields> = {},
-): ClusterFields => ({
-  name,
-  environment: 'production',
-  environmentGroup: 'payments-prod',
-  region: 'eu-west-1',
-  profile: 'hardened',
-  connectivity: 'direct',
-  owner: 'group:default/platform-team',
-  apiServerUrl: `https://${name}.example.com`,
-  ...patch,
-});
+const fields = testClusterFields;
 
 async function createStore(id: Parameters<typeof databases.init>[0]) {
-  const db = await databases.init(id);
-  await db.migrate.latest({
-    directory: resolvePackagePath('@kmp/plugin-kmp-backend', 'migrations'),
-  });
+  const db = await migratedDatabase(databases, id);
   return ClusterStore.create({ db });
 }
 

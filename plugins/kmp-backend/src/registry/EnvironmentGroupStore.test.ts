@@ -2,16 +2,14 @@ import { TestDatabases } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { EnvironmentGroupStore } from './EnvironmentGroupStore';
+import { migratedDatabase } from '../__testUtils__/database';
 
 jest.setTimeout(60_000);
 
 const databases = TestDatabases.create();
 
 async function createStore(databaseId: Parameters<typeof databases.init>[0]) {
-  const db: Knex = await databases.init(databaseId);
-  await db.migrate.latest({
-    directory: resolvePackagePath('@kmp/plugin-kmp-backend', 'migrations'),
-  });
+  const db: Knex = await migratedDatabase(databases, databaseId);
   return { db, store: EnvironmentGroupStore.create({ db }) };
 }
 

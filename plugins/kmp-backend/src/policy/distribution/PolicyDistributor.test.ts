@@ -4,7 +4,6 @@
  * or written to a local working tree when the group has none. Apply mode
  * and drift run against a real cluster in ../distribution.test.ts.
  */
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { InputError } from '@backstage/errors';
 import {
@@ -19,6 +18,7 @@ import path from 'node:path';
 import { PolicyBundleSet } from '../bundle/PolicyBundleSet';
 import { PolicyStore } from '../PolicyStore';
 import { PolicyDistributor } from './PolicyDistributor';
+import { migratedDatabase } from '../../__testUtils__/database';
 
 jest.setTimeout(60_000);
 
@@ -41,10 +41,7 @@ describe('PolicyDistributor GitOps mode', () => {
 
   beforeAll(async () => {
     git = await startGitServer();
-    const db = await databases.init('SQLITE_3');
-    await db.migrate.latest({
-      directory: resolvePackagePath('@kmp/plugin-kmp-backend', 'migrations'),
-    });
+    const db = await migratedDatabase(databases, 'SQLITE_3');
     store = PolicyStore.create({ db });
     workTree = fs.mkdtempSync(path.join(os.tmpdir(), 'kmp-policy-tree-'));
   });
